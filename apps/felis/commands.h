@@ -1,0 +1,21 @@
+// The felis subcommands. Each add_* registers its options on `app` and returns the
+// function that runs it once the command line has been parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace felis::cli {
+
+using Command = std::function<void()>;
+
+Command add_train(CLI::App& app);
+Command add_evaluate(CLI::App& app);
+Command add_predict(CLI::App& app);
+Command add_info(CLI::App& app);
+
+// The default for --threads: the machine's hardware threads.
+int default_threads();
+
+}  // namespace felis::cli

@@ -1,0 +1,71 @@
+// felis evaluate: a saved model's accuracy, precision and recall on a data set split.
+#include "commands.h"
+#include "print.h"
+
+#include "felis/data/loaders.h"
+#include "felis/error.h"
+#include "felis/io/atomic_file.h"
+#include "felis/io/model_file.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <memory>
+
+namespace felis::cli {
+
+namespace {
+
+struct EvaluateArguments {
+  std::string model;
+  std::string data;
+  std::string split = "test";
+  std::string metrics;
+  int threads = default_threads();
+};
+
+void run_evaluate(const EvaluateArguments& args) {
+  if (args.split != "train" && args.split != "test") {
+    throw UsageError(fmt::format("--split {} is invalid; use train or test", args.split));
+  }
+  if (!args.metrics.empty()) check_output_path(args.metrics, "--metrics");
+  Model model = load_model(args.model);
+  const DataSplits data = load_data(args.data);
+  if (args.split == "test" && !data.test) {
+    throw Error(fmt::format("{} has no test split; pass --split train or a data set with a "
+                            "test split",
+                            args.data));
+  }
+  const Dataset& set = args.split == "test" ? *data.test : data.train;
+  check_compatible(model, set);
+
+  ThreadPool pool(args.threads);
+  const auto probabilities = predict_probabilities(model, set, pool);
+  const auto metrics = score(set.labels, predicted_classes(probabilities), set.class_count());
+  fmt::print("{} on the {} split of {} ({} images)\n", args.model, args.split, args.data, set.count);
+  print_metrics(metrics, model.class_names());
+  if (!args.metrics.empty()) {
+    nlohmann::json json = to_json(metrics, model.class_names());
+    json["model"] = args.model;
+    json["data"] = args.data;
+    json["split"] = args.split;
+    write_json_file(args.metrics, json);
+    fmt::print("metrics written to {}\n", args.metrics);
+  }
+}
+
+}  // namespace
+
+Command add_evaluate(CLI::App& app) {
+  auto args = std::make_shared<EvaluateArguments>();
+  CLI::App* sub = app.add_subcommand("evaluate", "Score a saved model on a data set split");
+  sub->add_option("--model", args->model, "Model file written by felis train --out")->required();
+  sub->add_option("--data", args->data, "Data set, as for felis train")->required();
+  sub->add_option("--split", args->split, "train or test")->capture_default_str();
+  sub->add_option("--metrics", args->metrics,
+                  "Write accuracy, per-class precision and recall and the confusion matrix "
+                  "as JSON");
+  sub->add_option("--threads", args->threads, "Threads to use")->capture_default_str();
+  return [args] { run_evaluate(*args); };
+}
+
+}  // namespace felis::cli

@@ -1,0 +1,50 @@
+// felis: train, evaluate and inspect image classifiers from the command line.
+//
+// Exit codes: 0 success, 2 invalid command line or option, 1 any other failure.
+// Every error is one line on stderr.
+#include "commands.h"
+
+#include "felis/error.h"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <map>
+
+int main(int argc, char** argv) {
+  CLI::App app{"felis: image classification from logistic regression up, measured."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "felis 0.1.0");
+  std::map<CLI::App*, felis::cli::Command> commands;
+  for (auto add : {felis::cli::add_train, felis::cli::add_evaluate, felis::cli::add_predict,
+                   felis::cli::add_info}) {
+    auto command = add(app);
+    commands[app.get_subcommands({}).back()] = std::move(command);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "felis: error: " << e.what() << " (see felis --help)\n";
+    return 2;
+  }
+
+  try {
+    for (auto& [subcommand, command] : commands) {
+      if (subcommand->parsed()) command();
+    }
+  } catch (const felis::UsageError& e) {
+    std::cerr << "felis: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "felis: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

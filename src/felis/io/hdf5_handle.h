@@ -1,0 +1,64 @@
+// Small RAII owners for HDF5 C API identifiers, and helpers for the attributes felis
+// writes: variable-length UTF-8 strings and integer arrays, which h5py reads as str and
+// numpy arrays.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace felis::hdf5 {
+
+// Owns an hid_t and closes it with the matching H5*close function.
+class Handle {
+public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = other.id_;
+      close_ = other.close_;
+      other.id_ = -1;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset() {
+    if (id_ >= 0 && close_ != nullptr) close_(id_);
+    id_ = -1;
+  }
+
+private:
+  hid_t id_ = -1;
+  Closer close_ = nullptr;
+};
+
+// Turns off the HDF5 library's printing of its error stack, once per process, so that
+// failures reach the user as felis's one-line messages only.
+void silence_errors();
+
+// Each throws felis::Error naming `what` on failure.
+void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
+void write_strings_attribute(hid_t object, const std::string& name,
+                             const std::vector<std::string>& values);
+void write_ints_attribute(hid_t object, const std::string& name, const std::vector<int64_t>& values);
+
+bool has_attribute(hid_t object, const std::string& name);
+// Reads a string attribute, fixed or variable length, of at most max_bytes.
+std::string read_string_attribute(hid_t object, const std::string& name, size_t max_bytes);
+// Reads a 1-D string attribute of at most max_count entries.
+std::vector<std::string> read_strings_attribute(hid_t object, const std::string& name,
+                                                size_t max_count);
+std::vector<int64_t> read_ints_attribute(hid_t object, const std::string& name, size_t max_count);
+
+}  // namespace felis::hdf5

@@ -1,0 +1,197 @@
+#include "felis/io/model_file.h"
+
+#include "felis/error.h"
+#include "felis/io/atomic_file.h"
+#include "felis/io/hdf5_handle.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <optional>
+
+namespace felis {
+
+namespace fs = std::filesystem;
+using hdf5::Handle;
+
+namespace {
+
+constexpr size_t kMaxAttributeBytes = size_t{1} << 20;
+constexpr size_t kMaxClasses = 100000;
+constexpr const char* kPreprocessing =
+    "RGB (or gray) pixels / 255 as float, in (C, H, W) order; images of another size or "
+    "channel count are converted as felis predict documents";
+
+template <typename T>
+hid_t memory_type() {
+  return std::is_same_v<T, float> ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+}
+
+template <typename T>
+hid_t file_type() {
+  return std::is_same_v<T, float> ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+}
+
+Handle create_group(hid_t parent, const std::string& name) {
+  Handle group(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  if (!group.valid()) throw Error(fmt::format("HDF5 failed to create group '{}'", name));
+  return group;
+}
+
+template <typename T>
+void write_parameters(hid_t file, Network<T>& network) {
+  Handle layers = create_group(file, "layers");
+  for (size_t i = 0; i < network.layer_count(); ++i) {
+    Handle group = create_group(layers.get(), std::to_string(i));
+    for (const auto& parameter : network.layer(i).parameters()) {
+      const Shape& shape = parameter.value->shape();
+      std::vector<hsize_t> dims(shape.begin(), shape.end());
+      Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+      Handle dataset(H5Dcreate2(group.get(), parameter.name.c_str(), file_type<T>(), space.get(),
+                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                     H5Dclose);
+      if (!dataset.valid() || H5Dwrite(dataset.get(), memory_type<T>(), H5S_ALL, H5S_ALL,
+                                       H5P_DEFAULT, parameter.value->data()) < 0) {
+        throw Error(fmt::format("HDF5 failed to write layers/{}/{}", i, parameter.name));
+      }
+    }
+  }
+}
+
+// Reads /layers/<i>/<name> into each parameter after checking its type and shape.
+template <typename T>
+void read_parameters(hid_t file, Network<T>& network) {
+  for (size_t i = 0; i < network.layer_count(); ++i) {
+    for (const auto& parameter : network.layer(i).parameters()) {
+      const std::string name = fmt::format("layers/{}/{}", i, parameter.name);
+      if (H5Lexists(file, "layers", H5P_DEFAULT) <= 0 ||
+          H5Lexists(file, fmt::format("layers/{}", i).c_str(), H5P_DEFAULT) <= 0 ||
+          H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
+        throw Error(fmt::format("dataset {} is missing", name));
+      }
+      Handle dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+      Handle type(H5Dget_type(dataset.get()), H5Tclose);
+      if (!dataset.valid() || H5Tget_class(type.get()) != H5T_FLOAT) {
+        throw Error(fmt::format("dataset {} is not floating point", name));
+      }
+      Handle space(H5Dget_space(dataset.get()), H5Sclose);
+      const int rank = H5Sget_simple_extent_ndims(space.get());
+      const Shape& expected = parameter.value->shape();
+      std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+      if (rank >= 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+      const Shape actual(dims.begin(), dims.end());
+      if (actual != expected) {
+        throw Error(fmt::format("dataset {} has shape ({}) but the architecture needs ({})", name,
+                                fmt::join(actual, ", "), fmt::join(expected, ", ")));
+      }
+      if (H5Dread(dataset.get(), memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                  parameter.value->data()) < 0) {
+        throw Error(fmt::format("dataset {} cannot be read; the file is truncated or corrupt",
+                                name));
+      }
+    }
+  }
+}
+
+nlohmann::json parse_json_attribute(hid_t file, const std::string& name) {
+  const std::string text = hdf5::read_string_attribute(file, name, kMaxAttributeBytes);
+  auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) throw Error(fmt::format("attribute '{}' is not valid JSON", name));
+  return value;
+}
+
+Model read_model(hid_t file, uintmax_t file_bytes) {
+  if (!hdf5::has_attribute(file, "felis_format_version")) {
+    throw Error("it has no felis_format_version attribute, so it is not a felis model file; "
+                "data sets go to --data");
+  }
+  const auto version = hdf5::read_ints_attribute(file, "felis_format_version", 1);
+  if (version.size() != 1 || version[0] < 1) throw Error("felis_format_version is invalid");
+  if (version[0] > kModelFormatVersion) {
+    throw Error(fmt::format("model format version {} is newer than this felis reads ({}); "
+                            "upgrade felis",
+                            version[0], kModelFormatVersion));
+  }
+  const std::string name = hdf5::read_string_attribute(file, "model", kMaxAttributeBytes);
+  const Precision precision =
+      precision_from_string(hdf5::read_string_attribute(file, "precision", 64));
+  const auto class_names = hdf5::read_strings_attribute(file, "class_names", kMaxClasses);
+  const nlohmann::json architecture = parse_json_attribute(file, "architecture");
+
+  // Every parameter is stored in the file, so the file's size bounds their count.
+  const auto bytes_per_value = precision == Precision::float32 ? 4 : 8;
+  const auto max_parameters =
+      std::min<int64_t>(kMaxModelParameters, static_cast<int64_t>(file_bytes / bytes_per_value));
+  auto read = [&](auto network) {
+    read_parameters(file, network);
+    return Model::Networks(std::move(network));
+  };
+  Model model(precision == Precision::float32
+                  ? read(Network<float>::from_architecture(architecture, max_parameters))
+                  : read(Network<double>::from_architecture(architecture, max_parameters)),
+              name, class_names);
+
+  const int64_t outputs = model.visit([](auto& n) { return n.output_shape()[0]; });
+  const bool binary = architecture.at("output") == "sigmoid";
+  if ((binary && (outputs != 1 || class_names.size() != 2)) ||
+      (!binary && outputs != static_cast<int64_t>(class_names.size()))) {
+    throw Error(fmt::format("{} class names do not fit a {} output of {} units",
+                            class_names.size(), std::string(architecture.at("output")), outputs));
+  }
+  if (hdf5::has_attribute(file, "training")) model.training = parse_json_attribute(file, "training");
+  return model;
+}
+
+}  // namespace
+
+void save_model(Model& model, const fs::path& path) {
+  hdf5::silence_errors();
+  write_atomically(path, [&](const fs::path& temporary) {
+    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.valid()) throw Error(fmt::format("cannot create {}", temporary.string()));
+    const hid_t root = file.get();
+    hdf5::write_ints_attribute(root, "felis_format_version", {kModelFormatVersion});
+    hdf5::write_string_attribute(root, "model", model.name());
+    hdf5::write_string_attribute(root, "precision", to_string(model.precision()));
+    hdf5::write_string_attribute(root, "architecture", model.architecture().dump());
+    hdf5::write_ints_attribute(root, "input_shape", model.input_shape());
+    hdf5::write_strings_attribute(root, "class_names", model.class_names());
+    hdf5::write_string_attribute(root, "preprocessing", kPreprocessing);
+    hdf5::write_string_attribute(root, "training", model.training.dump());
+    model.visit([&](auto& network) { write_parameters(root, network); });
+    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) {
+      throw Error(fmt::format("HDF5 failed to flush {}", temporary.string()));
+    }
+  });
+}
+
+Model load_model(const fs::path& path) {
+  hdf5::silence_errors();
+  std::error_code error;
+  if (!fs::exists(path, error)) {
+    throw Error(fmt::format("{}: no such model file; train one with felis train --out", path.string()));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw Error(fmt::format("{} is not an HDF5 file, so not a felis model; train one with "
+                            "felis train --out",
+                            path.string()));
+  }
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) {
+    throw Error(fmt::format("{} cannot be opened as HDF5; it is truncated or corrupt",
+                            path.string()));
+  }
+  try {
+    return read_model(file.get(), fs::file_size(path));
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: {}", path.string(), e.what()));
+  }
+}
+
+bool is_model_file(const fs::path& path) {
+  hdf5::silence_errors();
+  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  return file.valid() && hdf5::has_attribute(file.get(), "felis_format_version");
+}
+
+}  // namespace felis

@@ -1,0 +1,34 @@
+// Model files: HDF5 that h5py can open.
+//
+// Layout (format version 1), documented for users in docs/model-file.md:
+//   attributes of "/": felis_format_version (int), model (str), precision (str),
+//     architecture (JSON str), input_shape ([C, H, W] int64), class_names (str array),
+//     preprocessing (str), training (JSON str)
+//   datasets: /layers/<i>/<name>, one per parameter, e.g. /layers/0/W (K, D), /layers/0/b (K),
+//     float32 or float64 as the model's precision
+#pragma once
+
+#include "felis/nn/model.h"
+
+#include <filesystem>
+
+namespace felis {
+
+inline constexpr int64_t kModelFormatVersion = 1;
+// Upper bound on the parameters a model file may declare, checked before allocating.
+inline constexpr int64_t kMaxModelParameters = int64_t{1} << 30;
+
+// Writes the model atomically: a crash leaves any earlier file at `path` intact.
+// Throws felis::Error when the file cannot be written.
+void save_model(Model& model, const std::filesystem::path& path);
+
+// Reads a model, checking every size against the architecture before allocating.
+// Throws felis::Error for a missing file, a file that is not a felis model, a newer
+// format version, or any dataset whose shape or type does not match; no partly loaded
+// model escapes.
+Model load_model(const std::filesystem::path& path);
+
+// True when the file is HDF5 with a felis_format_version attribute.
+bool is_model_file(const std::filesystem::path& path);
+
+}  // namespace felis

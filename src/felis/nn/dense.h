@@ -1,0 +1,43 @@
+// Dense: a fully connected layer, y = x W^T + b.
+//
+// Legend: N samples, D input features, K units.
+// Each sample is read as a vector of D values whatever its shape, so a (N, C, H, W)
+// image batch enters as (N, C*H*W) in C, H, W order.
+#pragma once
+
+#include "felis/nn/layer.h"
+
+namespace felis {
+
+template <typename T>
+class Dense final : public Layer<T> {
+public:
+  // Weights and bias start at zero; see init_normal for a seeded random start.
+  Dense(int64_t inputs, int64_t units);
+
+  // Draws every weight from N(0, stddev^2); biases stay zero.
+  void init_normal(double stddev, std::mt19937_64& rng);
+
+  nlohmann::json config() const override;
+  Shape output_shape(const Shape& sample_input) const override;
+  void forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) override;
+  void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) override;
+  std::vector<Parameter<T>> parameters() override;
+
+  int64_t inputs() const { return weights_.dim(1); }
+  int64_t units() const { return weights_.dim(0); }
+
+private:
+  Tensor<T> weights_;      // W (K, D)
+  Tensor<T> bias_;         // b (K)
+  Tensor<T> weights_grad_; // dW (K, D)
+  Tensor<T> bias_grad_;    // db (K)
+  const Tensor<T>* input_ = nullptr;  // x (N, D), cached by forward for backward
+  std::vector<Tensor<T>> chunk_grads_;  // per-chunk partial dW, summed in chunk order
+};
+
+// Rows per task in Dense's parallel loops. Fixed, so that results do not depend on the
+// number of threads.
+inline constexpr int64_t kDenseChunkRows = 64;
+
+}  // namespace felis

@@ -1,0 +1,60 @@
+// Network: a sequence of layers from pixels to logits, plus how logits become
+// probabilities (sigmoid or softmax) and the loss that goes with it.
+//
+// Legend: N samples, C x H x W the input image, K logits per sample.
+// Logistic regression is the network [dense 1] with a sigmoid output; softmax
+// regression is [dense K] with a softmax output.
+#pragma once
+
+#include "felis/nn/layer.h"
+#include "felis/nn/loss.h"
+
+#include <memory>
+
+namespace felis {
+
+template <typename T>
+class Network {
+public:
+  using Scalar = T;
+
+  // input_shape is one sample's (C, H, W).
+  Network(Shape input_shape, OutputKind output);
+
+  // Appends a layer. Throws felis::Error when it does not fit the current output shape.
+  void add(std::unique_ptr<Layer<T>> layer);
+
+  // Logits (N, K) for a batch x (N, C, H, W). The returned tensor lives until the next call.
+  const Tensor<T>& forward(const Tensor<T>& x, const PassContext& context);
+
+  // Back-propagates dL/dlogits through every layer, setting every parameter's gradient.
+  // Requires forward() of the same batch just before.
+  void backward(const Tensor<T>& dlogits, const PassContext& context);
+
+  std::vector<Parameter<T>> parameters();
+  int64_t parameter_count();
+
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }  // one sample's, (K)
+  OutputKind output() const { return output_; }
+  size_t layer_count() const { return layers_.size(); }
+  Layer<T>& layer(size_t i) { return *layers_.at(i); }
+
+  // {"input_shape": [C, H, W], "output": "sigmoid", "layers": [...]}.
+  nlohmann::json architecture() const;
+
+  // Builds the layers an architecture() describes, with zero weights. Throws felis::Error
+  // on an unknown layer type, a missing field or a shape that does not fit; checks sizes
+  // against `max_parameters` before allocating anything.
+  static Network from_architecture(const nlohmann::json& architecture, int64_t max_parameters);
+
+private:
+  Shape input_shape_;
+  Shape output_shape_;
+  OutputKind output_;
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<Tensor<T>> outputs_;    // outputs_[i] is layer i's output for the last batch
+  std::vector<Tensor<T>> gradients_;  // scratch for dL/d(input of layer i)
+};
+
+}  // namespace felis

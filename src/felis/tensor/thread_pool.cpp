@@ -1,0 +1,68 @@
+#include "felis/tensor/thread_pool.h"
+
+#include <cassert>
+
+namespace felis {
+
+ThreadPool::ThreadPool(int threads) {
+  assert(threads >= 1);
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::run(int64_t count, const std::function<void(int64_t)>& task) {
+  if (count <= 0) return;
+  if (workers_.empty() || count == 1) {
+    for (int64_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    task_ = &task;
+    task_count_ = count;
+    next_task_ = 0;
+    finished_tasks_ = 0;
+    ++generation_;
+  }
+  wake_.notify_all();
+  drain();
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [this] { return finished_tasks_ == task_count_; });
+  task_ = nullptr;
+}
+
+// Takes tasks of the current run until none is left.
+void ThreadPool::drain() {
+  std::unique_lock lock(mutex_);
+  while (task_ != nullptr && next_task_ < task_count_) {
+    const int64_t i = next_task_++;
+    const auto* task = task_;
+    lock.unlock();
+    (*task)(i);
+    lock.lock();
+    if (++finished_tasks_ == task_count_) done_.notify_all();
+  }
+}
+
+void ThreadPool::work_loop() {
+  uint64_t seen_generation = 0;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
+      if (stopping_) return;
+      seen_generation = generation_;
+    }
+    drain();
+  }
+}
+
+}  // namespace felis

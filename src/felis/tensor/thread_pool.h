@@ -1,0 +1,50 @@
+// ThreadPool: runs numbered tasks on a fixed set of threads.
+//
+// Callers split work into tasks whose boundaries do not depend on the thread count and
+// combine per-task results in task order, so results are bit-identical with 1 or many
+// threads. The pool adds no reduction of its own.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace felis {
+
+class ThreadPool {
+public:
+  // `threads` counts the calling thread, so 1 runs everything inline. Requires threads >= 1.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls task(i) for every i in [0, count) and returns when all have finished.
+  // Not reentrant: a task must not call run() on the same pool, and must not throw.
+  void run(int64_t count, const std::function<void(int64_t)>& task);
+
+private:
+  void work_loop();
+  void drain();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int64_t)>* task_ = nullptr;
+  int64_t task_count_ = 0;
+  int64_t next_task_ = 0;
+  int64_t finished_tasks_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+// Splits [0, total) into chunks of `chunk` (the last may be shorter): (first, count) of chunk i.
+inline int64_t chunk_count(int64_t total, int64_t chunk) { return (total + chunk - 1) / chunk; }
+
+}  // namespace felis

@@ -1,0 +1,110 @@
+#include "felis/train/evaluate.h"
+
+#include "felis/data/batch.h"
+#include "felis/error.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <numeric>
+
+namespace felis {
+
+namespace {
+constexpr int64_t kPredictBatch = 1024;
+}
+
+template <typename T>
+RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data,
+                                        ThreadPool& pool) {
+  const int64_t k = network.output() == OutputKind::sigmoid ? 2 : network.output_shape()[0];
+  RowMatrix<double> probabilities(data.count, k);
+  std::vector<int64_t> indices;
+  std::vector<int32_t> labels;
+  Tensor<T> x;
+  for (int64_t first = 0; first < data.count; first += kPredictBatch) {
+    const int64_t rows = std::min(kPredictBatch, data.count - first);
+    indices.resize(static_cast<size_t>(rows));
+    std::iota(indices.begin(), indices.end(), first);
+    make_batch(data, indices, x, labels);
+    const Tensor<T>& logits = network.forward(x, {.pool = &pool, .training = false});
+    probabilities.middleRows(first, rows) = class_probabilities(network.output(), logits);
+  }
+  return probabilities;
+}
+
+RowMatrix<double> predict_probabilities(Model& model, const Dataset& data, ThreadPool& pool) {
+  return model.visit([&](auto& network) { return predict_probabilities(network, data, pool); });
+}
+
+std::vector<int32_t> predicted_classes(const RowMatrix<double>& probabilities) {
+  std::vector<int32_t> predicted(static_cast<size_t>(probabilities.rows()));
+  for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
+    Eigen::Index best = 0;
+    probabilities.row(i).maxCoeff(&best);  // the first maximum on ties
+    predicted[static_cast<size_t>(i)] = static_cast<int32_t>(best);
+  }
+  return predicted;
+}
+
+ClassificationMetrics score(std::span<const int32_t> labels, std::span<const int32_t> predicted,
+                            int64_t class_count) {
+  assert(labels.size() == predicted.size());
+  ClassificationMetrics m;
+  const auto k = static_cast<size_t>(class_count);
+  m.count = static_cast<int64_t>(labels.size());
+  m.confusion.assign(k, std::vector<int64_t>(k, 0));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    ++m.confusion[static_cast<size_t>(labels[i])][static_cast<size_t>(predicted[i])];
+    if (labels[i] == predicted[i]) ++m.correct;
+  }
+  m.accuracy = m.count == 0 ? 0.0 : static_cast<double>(m.correct) / static_cast<double>(m.count);
+  m.precision.assign(k, 0.0);
+  m.recall.assign(k, 0.0);
+  for (size_t c = 0; c < k; ++c) {
+    int64_t predicted_as_c = 0;
+    int64_t labelled_c = 0;
+    for (size_t other = 0; other < k; ++other) {
+      predicted_as_c += m.confusion[other][c];
+      labelled_c += m.confusion[c][other];
+    }
+    const auto hits = static_cast<double>(m.confusion[c][c]);
+    if (predicted_as_c > 0) m.precision[c] = hits / static_cast<double>(predicted_as_c);
+    if (labelled_c > 0) m.recall[c] = hits / static_cast<double>(labelled_c);
+  }
+  return m;
+}
+
+nlohmann::json to_json(const ClassificationMetrics& metrics,
+                       const std::vector<std::string>& class_names) {
+  nlohmann::json per_class = nlohmann::json::array();
+  for (size_t c = 0; c < class_names.size(); ++c) {
+    per_class.push_back({{"class", class_names[c]},
+                         {"precision", metrics.precision[c]},
+                         {"recall", metrics.recall[c]}});
+  }
+  return {{"accuracy", metrics.accuracy},
+          {"count", metrics.count},
+          {"correct", metrics.correct},
+          {"confusion", metrics.confusion},
+          {"per_class", per_class}};
+}
+
+void check_compatible(const Model& model, const Dataset& data) {
+  const Shape& input = model.input_shape();
+  const Shape data_shape = {data.channels, data.height, data.width};
+  if (input != data_shape) {
+    throw Error(fmt::format("{}: images are {}x{}x{} (H x W x C) but the model expects {}x{}x{}; "
+                            "use a data set of the model's image size",
+                            data.source, data.height, data.width, data.channels, input[1],
+                            input[2], input[0]));
+  }
+  if (data.class_count() != model.class_count()) {
+    throw Error(fmt::format("{}: {} classes but the model was trained on {}", data.source,
+                            data.class_count(), model.class_count()));
+  }
+}
+
+template RowMatrix<double> predict_probabilities(Network<float>&, const Dataset&, ThreadPool&);
+template RowMatrix<double> predict_probabilities(Network<double>&, const Dataset&, ThreadPool&);
+
+}  // namespace felis

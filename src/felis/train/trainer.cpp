@@ -1,0 +1,156 @@
+#include "felis/train/trainer.h"
+
+#include "felis/data/batch.h"
+#include "felis/nn/optimizer.h"
+#include "felis/train/evaluate.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace felis {
+
+void validate(const TrainOptions& options) {
+  if (!std::isfinite(options.learning_rate) || options.learning_rate <= 0) {
+    throw UsageError(fmt::format("learning rate {} is not a positive finite number; "
+                                 "try 0.005 for logreg",
+                                 options.learning_rate));
+  }
+  if (!std::isfinite(options.l2) || options.l2 < 0) {
+    throw UsageError(fmt::format("L2 strength {} must be a finite number >= 0", options.l2));
+  }
+  if (options.iterations < 0 || options.epochs < 0 || options.batch_size < 0) {
+    throw UsageError("iterations, epochs and batch size must not be negative");
+  }
+  if (options.iterations == 0 && options.epochs == 0) {
+    throw UsageError("set --iterations or --epochs to a positive number");
+  }
+  if (options.threads < 1) {
+    throw UsageError(fmt::format("thread count {} must be at least 1", options.threads));
+  }
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Fisher-Yates with unbiased bounded draws, so the order depends only on the seed.
+void shuffle(std::vector<int64_t>& indices, std::mt19937_64& rng) {
+  for (size_t i = indices.size(); i > 1; --i) {
+    const uint64_t bound = i;
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+    uint64_t draw = rng();
+    while (draw >= limit) draw = rng();
+    std::swap(indices[i - 1], indices[draw % bound]);
+  }
+}
+
+
+template <typename T>
+double accuracy(Network<T>& network, const Dataset& data, ThreadPool& pool) {
+  const auto predicted = predicted_classes(predict_probabilities(network, data, pool));
+  return score(data.labels, predicted, data.class_count()).accuracy;
+}
+
+template <typename T>
+TrainResult train_network(Network<T>& network, const Dataset& train, const Dataset* test,
+                          const TrainOptions& options, const TrainCallbacks& callbacks) {
+  // Data: the whole set converted once for full-batch runs, else one mini-batch per step.
+  const int64_t n = train.count;
+  const int64_t batch = options.batch_size == 0 ? n : std::min(options.batch_size, n);
+  const int64_t steps_per_epoch = chunk_count(n, batch);
+  const int64_t total_steps =
+      options.iterations > 0 ? options.iterations : options.epochs * steps_per_epoch;
+  const bool full_batch = batch == n;
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(options.seed);
+  Tensor<T> x;
+  Tensor<T> dlogits;
+  std::vector<int32_t> labels;
+  if (full_batch) make_batch(train, order, x, labels);
+
+  // Model and optimizer.
+  ThreadPool pool(options.threads);
+  const PassContext context{.pool = &pool, .training = true};
+  const auto parameters = network.parameters();
+  GradientDescent<T> optimizer(options.learning_rate);
+
+  TrainResult result;
+  const auto start = Clock::now();
+  double cost_sum = 0.0;
+  int64_t cost_terms = 0;
+  double epoch_cost_sum = 0.0;
+  for (int64_t step = 0; step < total_steps; ++step) {
+    const int64_t position = step % steps_per_epoch;
+    if (!full_batch) {
+      if (position == 0) shuffle(order, rng);
+      const int64_t first = position * batch;
+      const int64_t rows = std::min(batch, n - first);
+      make_batch(train, std::span(order).subspan(first, rows), x, labels);
+    }
+
+    // Forward, loss, backward, penalty, step.
+    const Tensor<T>& logits = network.forward(x, context);
+    double cost = cross_entropy(network.output(), logits, labels, &dlogits);
+    network.backward(dlogits, context);
+    cost += apply_l2_penalty(parameters, options.l2, x.rows());
+    if (!std::isfinite(cost)) {
+      throw DivergenceError(fmt::format(
+          "the cost became {} at iteration {} with learning rate {}; no model was written; "
+          "try a smaller learning rate such as {}",
+          cost, step, options.learning_rate, options.learning_rate / 10));
+    }
+    optimizer.step(parameters);
+
+    // Records: the cost every cost_every steps, and a line per epoch of an SGD run.
+    cost_sum += cost;
+    ++cost_terms;
+    epoch_cost_sum += cost;
+    if (options.cost_every > 0 && step % options.cost_every == 0) {
+      const CostRecord record{step, full_batch ? cost : cost_sum / cost_terms};
+      result.costs.push_back(record);
+      if (callbacks.on_cost) callbacks.on_cost(record);
+      cost_sum = 0.0;
+      cost_terms = 0;
+    }
+    if (!full_batch && (position == steps_per_epoch - 1 || step == total_steps - 1)) {
+      EpochRecord epoch;
+      epoch.epoch = step / steps_per_epoch + 1;
+      epoch.epochs = chunk_count(total_steps, steps_per_epoch);
+      epoch.loss = epoch_cost_sum / static_cast<double>(position + 1);
+      epoch.elapsed_seconds = seconds_since(start);
+      epoch.images_per_second =
+          static_cast<double>((step + 1) * batch) / std::max(epoch.elapsed_seconds, 1e-9);
+      epoch.train_accuracy = accuracy(network, train, pool);
+      if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool);
+      result.epochs.push_back(epoch);
+      if (callbacks.on_epoch) callbacks.on_epoch(epoch);
+      epoch_cost_sum = 0.0;
+    }
+  }
+  result.iterations = total_steps;
+  result.train_seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(Model& model, const Dataset& train, const Dataset* test,
+                  const TrainOptions& options, const TrainCallbacks& callbacks) {
+  validate(options);
+  check_compatible(model, train);
+  if (test != nullptr) check_compatible(model, *test);
+  return model.visit([&](auto& network) {
+    return train_network(network, train, test, options, callbacks);
+  });
+}
+
+}  // namespace felis

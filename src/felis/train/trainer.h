@@ -1,0 +1,70 @@
+// The training loop: gradient descent on the full training set (the course's loop) or
+// on shuffled mini-batches (SGD), with an optional L2 penalty.
+#pragma once
+
+#include "felis/data/dataset.h"
+#include "felis/error.h"
+#include "felis/nn/model.h"
+
+#include <functional>
+#include <optional>
+
+namespace felis {
+
+struct TrainOptions {
+  int64_t iterations = 0;   // gradient steps; when 0, `epochs` sets the length
+  int64_t epochs = 0;       // passes over the training set; used when iterations is 0
+  int64_t batch_size = 0;   // images per step; 0 means the whole training set
+  double learning_rate = 0.005;
+  double l2 = 0.0;          // lambda of the penalty lambda / (2 m) * sum W^2
+  uint64_t seed = 1;        // seeds the mini-batch shuffle
+  int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
+  int threads = 1;
+};
+
+// The cost at an iteration: the full training set's cost before that iteration's step
+// in full-batch runs, or the mean mini-batch cost since the previous record in SGD runs.
+struct CostRecord {
+  int64_t iteration = 0;
+  double cost = 0.0;
+};
+
+// One line per epoch of an SGD run.
+struct EpochRecord {
+  int64_t epoch = 0;  // 1-based
+  int64_t epochs = 0;
+  double loss = 0.0;  // mean mini-batch cost over the epoch
+  double train_accuracy = 0.0;
+  std::optional<double> test_accuracy;
+  double images_per_second = 0.0;
+  double elapsed_seconds = 0.0;
+};
+
+struct TrainResult {
+  std::vector<CostRecord> costs;
+  std::vector<EpochRecord> epochs;
+  int64_t iterations = 0;
+  double train_seconds = 0.0;  // the loop alone, without loading data
+};
+
+struct TrainCallbacks {
+  std::function<void(const CostRecord&)> on_cost;
+  std::function<void(const EpochRecord&)> on_epoch;
+};
+
+// Thrown when the cost becomes NaN or infinite. The model's weights are then unusable.
+class DivergenceError : public Error {
+public:
+  using Error::Error;
+};
+
+// Trains `model` on `train`, reporting each recorded cost and each finished SGD epoch
+// (scored on `test` too when given). Requires options validated by validate(), and a
+// data set whose images fit the model. Throws DivergenceError when the cost diverges.
+TrainResult train(Model& model, const Dataset& train, const Dataset* test,
+                  const TrainOptions& options, const TrainCallbacks& callbacks = {});
+
+// Throws felis::UsageError naming the first invalid option and its valid range.
+void validate(const TrainOptions& options);
+
+}  // namespace felis
