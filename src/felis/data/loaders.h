@@ -9,25 +9,32 @@
 namespace felis {
 
 // Loads the splits at `path`, recognising the format by the file's bytes:
-//  - a directory holding train_*.h5 and test_*.h5 (the course's layout), or the four
+//  - a directory holding train_*.h5 and, optionally, test_*.h5 (the course's layout); the
+//    first name in sorted order wins when several match. Or a directory with the four
 //    IDX files of MNIST or Fashion-MNIST (train-images, train-labels, t10k-images,
 //    t10k-labels, gzipped or raw);
-//  - one HDF5 file with *_set_x and *_set_y datasets (train_, test_ or both);
+//  - one HDF5 file with *_set_x and *_set_y datasets: train is the train_ split, or else
+//    the test_ split, or else the only split; test is the test_ split when there is one;
+//  - one IDX image file whose label file sits beside it under the usual name (train only);
 //  - nothing else: an image is not a data set.
 DataSplits load_data(const std::filesystem::path& path);
 
-// One HDF5 file in the course's layout: `<prefix>_set_x` (N, H, W, C) uint8,
-// `<prefix>_set_y` (N) or (1, N) integers, optional `list_classes` (K) strings.
+// One HDF5 file in the course's layout: `<prefix>_set_x` (N, H, W, C) with C = 1 or 3, or
+// (N, H, W), uint8; `<prefix>_set_y` (N), (1, N) or (N, 1) integers; optional
+// `list_classes` (K) strings, else the class names are "0" up to the largest label.
 // Returns the split whose prefix is `prefix` ("train" or "test"), or, when `prefix` is
-// empty, the only split in the file.
+// empty, the only split in the file. Rejects a dataset that would take more than 16 GiB
+// in memory or more than the file can store.
 Dataset load_hdf5_split(const std::filesystem::path& file, const std::string& prefix);
 
 // An IDX image file (magic 0x00000803, (N, H, W) uint8) and its label file
 // (magic 0x00000801, (N) uint8), each gzipped or raw. Class names are Fashion-MNIST's
-// when the labels match it, else the digits "0".."9".
+// when the labels match it, else the digits "0".."9". Rejects a header that promises more
+// than 4 GiB of elements or more than the file contains.
 Dataset load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels);
 
-// True when the file starts with the HDF5 signature, an IDX magic number or gzip's magic.
+// True when `file` is a regular file carrying the HDF5 signature, at offset 0 or after a
+// user block (offset 512, 1024, ...). False for anything else, including missing files.
 bool is_hdf5_file(const std::filesystem::path& file);
 
 }  // namespace felis
