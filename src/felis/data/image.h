@@ -22,7 +22,7 @@ namespace felis {
 struct ImageShape {
   int64_t height = 0;
   int64_t width = 0;
-  int64_t channels = 0;  // 1 or 3
+  int64_t channels = 0;  // 1 or 3; in a load_image target, 0 keeps the source's
 };
 
 struct LoadedImage {
@@ -33,7 +33,10 @@ struct LoadedImage {
   std::vector<std::string> conversions;  // what step 2-5 did, for the user, e.g. "dropped alpha"
 };
 
-// Throws felis::Error when the file is missing or cannot be decoded as an image.
+// Decodes `file` and converts it to `target` by the rule above. A target height and width
+// of 0 keep the image's size, and target channels 0 keep it gray or RGB, so a target of
+// {0, 0, 0} applies only steps 2 and 3. Throws felis::Error when the file is missing or
+// cannot be decoded as an image, or when the target shape is invalid.
 LoadedImage load_image(const std::filesystem::path& file, const ImageShape& target);
 
 // Writes (H, W, C) RGB or gray pixels as a PNG file. Throws felis::Error on failure.

@@ -1,0 +1,206 @@
+// Single images: decoding with OpenCV and the conversion rule documented in image.h.
+#include "felis/data/image.h"
+
+#include "felis/data/file_kind.h"
+#include "felis/error.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <fstream>
+#include <limits>
+
+namespace felis {
+
+namespace {
+
+// PNG color types, stored in byte 25 of the file (inside the IHDR chunk).
+constexpr uint8_t kPngGray = 0;
+constexpr uint8_t kPngGrayAlpha = 4;
+// Maximum side in pixels of a requested or saved image; OpenCV sizes are int.
+constexpr int64_t kMaxSide = 1 << 16;
+
+// True when `file` is a PNG whose pixels are gray, with or without alpha. OpenCV decodes
+// gray+alpha PNGs (and gray ones with a transparent color) as BGRA with equal channels,
+// so the channel count alone does not tell.
+bool is_gray_png(const std::filesystem::path& file) {
+  const std::vector<uint8_t> start = detail::read_file_start(file, 26);
+  if (detail::detect_file_kind(file) != detail::FileKind::png || start.size() < 26) return false;
+  if (std::string(start.begin() + 12, start.begin() + 16) != "IHDR") return false;
+  return start[25] == kPngGray || start[25] == kPngGrayAlpha;
+}
+
+void validate_shape(const ImageShape& shape, const std::string& subject) {
+  if (shape.height <= 0 || shape.width <= 0 || shape.height > kMaxSide ||
+      shape.width > kMaxSide || (shape.channels != 1 && shape.channels != 3)) {
+    throw Error(fmt::format("{} shape {}x{}x{} (H x W x C) is invalid; expected 1 to {} pixels "
+                            "per side and 1 or 3 channels",
+                            subject, shape.height, shape.width, shape.channels, kMaxSide));
+  }
+}
+
+// Throws unless `target` is a valid load_image target: sides of 1 to kMaxSide pixels or
+// both 0 (keep the size), and 1, 3 or 0 (keep) channels.
+void validate_target(const ImageShape& target) {
+  const bool keep_size = target.height == 0 && target.width == 0;
+  const bool sides_valid = target.height > 0 && target.width > 0 &&
+                           target.height <= kMaxSide && target.width <= kMaxSide;
+  const bool channels_valid = target.channels == 0 || target.channels == 1 ||
+                              target.channels == 3;
+  if (!(keep_size || sides_valid) || !channels_valid) {
+    throw Error(fmt::format("requested image shape {}x{}x{} (H x W x C) is invalid; expected 1 "
+                            "to {} pixels per side (or 0x0 to keep the size) and 1 or 3 "
+                            "channels (or 0 to keep them)",
+                            target.height, target.width, target.channels, kMaxSide));
+  }
+}
+
+// Composites the color channels of an 8-bit image with alpha in its last channel over a
+// white background and drops the alpha channel:
+//   out = round((c * a + 255 * (255 - a)) / 255)
+// Integer division of the numerator plus 127 rounds exactly, because the numerator over
+// 255 never ends in exactly one half.
+cv::Mat composite_over_white(const cv::Mat& image) {
+  const int channels = image.channels();  // 2 or 4
+  const int colors = channels - 1;
+  cv::Mat out(image.rows, image.cols, CV_8UC(colors));
+  for (int y = 0; y < image.rows; ++y) {
+    const uint8_t* in_row = image.ptr<uint8_t>(y);
+    uint8_t* out_row = out.ptr<uint8_t>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      const int alpha = in_row[x * channels + colors];
+      for (int c = 0; c < colors; ++c) {
+        const int numerator = in_row[x * channels + c] * alpha + 255 * (255 - alpha);
+        out_row[x * colors + c] = static_cast<uint8_t>((numerator + 127) / 255);
+      }
+    }
+  }
+  return out;
+}
+
+cv::Mat decode(const std::filesystem::path& file) {
+  detail::require_exists(file);
+  const std::string not_decodable = fmt::format(
+      "{}: cannot be decoded as an image; felis reads PNG, JPEG and BMP", file.string());
+  if (std::filesystem::is_directory(file)) throw Error(not_decodable);
+
+  cv::Mat decoded;
+  try {
+    decoded = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& error) {
+    throw Error(fmt::format("{} (OpenCV: {})", not_decodable, error.err));
+  }
+  if (decoded.empty()) throw Error(not_decodable);
+  if (decoded.depth() != CV_8U && decoded.depth() != CV_16U) {
+    throw Error(fmt::format("{}: has samples of OpenCV depth {}; felis reads 8- and 16-bit "
+                            "images",
+                            file.string(), decoded.depth()));
+  }
+  if (decoded.channels() > 4) {
+    throw Error(fmt::format("{}: has {} channels; felis reads gray, RGB and their alpha "
+                            "variants",
+                            file.string(), decoded.channels()));
+  }
+  return decoded;
+}
+
+}  // namespace
+
+LoadedImage load_image(const std::filesystem::path& file, const ImageShape& target) {
+  validate_target(target);
+
+  // 1. Decode, keeping alpha and 16-bit samples. OpenCV orders color channels BGR(A).
+  cv::Mat image = decode(file);
+  LoadedImage loaded;
+  const bool gray = image.channels() <= 2 || (image.channels() == 4 && is_gray_png(file));
+  loaded.source_shape = {.height = image.rows, .width = image.cols, .channels = gray ? 1 : 3};
+  loaded.had_alpha = image.channels() == 2 || image.channels() == 4;
+  loaded.was_16bit = image.depth() == CV_16U;
+
+  // 2. 16-bit to 8-bit by round(v / 257).
+  if (loaded.was_16bit) {
+    cv::Mat scaled;
+    image.convertTo(scaled, CV_8U, 1.0 / 257.0);
+    image = scaled;
+    loaded.conversions.push_back("scaled 16-bit to 8-bit");
+  }
+
+  // 3. Composite alpha over white and drop it. A gray PNG decoded as BGRA keeps one of its
+  // equal channels.
+  if (loaded.had_alpha) {
+    image = composite_over_white(image);
+    loaded.conversions.push_back("dropped alpha channel (composited over white)");
+  }
+  if (gray && image.channels() == 3) {
+    cv::extractChannel(image, image, 0);
+  } else if (image.channels() == 3) {
+    cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
+  }
+
+  // 4. Channels: gray copied to RGB, or RGB to BT.601 luma (OpenCV's RGB2GRAY weights).
+  if (target.channels == 0) {
+    // keep gray or RGB
+  } else if (image.channels() == 1 && target.channels == 3) {
+    cv::cvtColor(image, image, cv::COLOR_GRAY2RGB);
+    loaded.conversions.push_back("converted gray to RGB");
+  } else if (image.channels() == 3 && target.channels == 1) {
+    cv::cvtColor(image, image, cv::COLOR_RGB2GRAY);
+    loaded.conversions.push_back("converted RGB to gray");
+  }
+
+  // 5. Resize, ignoring the aspect ratio: area averaging when shrinking, bilinear when
+  // either side grows.
+  const int target_height = target.height == 0 ? image.rows : static_cast<int>(target.height);
+  const int target_width = target.width == 0 ? image.cols : static_cast<int>(target.width);
+  if (image.rows != target_height || image.cols != target_width) {
+    const bool grows = target_height > image.rows || target_width > image.cols;
+    cv::Mat resized;
+    cv::resize(image, resized, cv::Size(target_width, target_height), 0, 0,
+               grows ? cv::INTER_LINEAR : cv::INTER_AREA);
+    loaded.conversions.push_back(fmt::format("resized {}x{} to {}x{}", image.cols, image.rows,
+                                             target_width, target_height));
+    image = resized;
+  }
+
+  if (!image.isContinuous()) image = image.clone();
+  loaded.pixels.assign(image.datastart, image.dataend);
+  return loaded;
+}
+
+void save_png(const std::filesystem::path& file, const uint8_t* pixels, const ImageShape& shape) {
+  validate_shape(shape, fmt::format("{}: image", file.string()));
+
+  const int type = shape.channels == 3 ? CV_8UC3 : CV_8UC1;
+  const cv::Mat image(static_cast<int>(shape.height), static_cast<int>(shape.width), type,
+                      const_cast<uint8_t*>(pixels));
+  // `image` wraps the caller's pixels, so the conversion must write to a new buffer.
+  cv::Mat bgr;
+  if (shape.channels == 3) {
+    cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+  } else {
+    bgr = image;
+  }
+
+  // Encoding to memory writes PNG whatever the file's extension.
+  std::vector<uchar> encoded;
+  bool ok = false;
+  try {
+    ok = cv::imencode(".png", bgr, encoded);
+  } catch (const cv::Exception& error) {
+    throw Error(fmt::format("{}: PNG encoding failed (OpenCV: {})", file.string(), error.err));
+  }
+  if (!ok) throw Error(fmt::format("{}: PNG encoding failed", file.string()));
+
+  std::ofstream out(file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(encoded.data()),
+            static_cast<std::streamsize>(encoded.size()));
+  if (!out) {
+    throw Error(fmt::format("{}: cannot be written; check that the directory exists and is "
+                            "writable",
+                            file.string()));
+  }
+}
+
+}  // namespace felis

@@ -1,0 +1,394 @@
+// Tests of load_image and save_png: each step of the conversion rule on images written
+// here with hand-computed values, and the shared photos and cat images.
+#include "data/fixtures.h"
+#include "felis/data/image.h"
+#include "felis/data/loaders.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <cmath>
+#include <string_view>
+
+namespace felis {
+namespace {
+
+using fixtures::contains;
+using fixtures::error_message;
+using fixtures::TempDir;
+
+constexpr ImageShape kGray2x2 = {.height = 2, .width = 2, .channels = 1};
+constexpr ImageShape kRgb2x2 = {.height = 2, .width = 2, .channels = 3};
+
+void append_chunk(std::vector<uint8_t>& png, std::string_view type,
+                  const std::vector<uint8_t>& data) {
+  fixtures::append_big_endian_u32(png, static_cast<uint32_t>(data.size()));
+  std::vector<uint8_t> body(type.begin(), type.end());
+  body.insert(body.end(), data.begin(), data.end());
+  png.insert(png.end(), body.begin(), body.end());
+  fixtures::append_big_endian_u32(png, static_cast<uint32_t>(crc32(0, body.data(),
+                                                                   static_cast<uInt>(body.size()))));
+}
+
+// Writes an 8-bit PNG by hand, for the color types OpenCV does not write: 3 (palette,
+// with `palette` as RGB triples) and 4 (gray + alpha). Each of `rows` is one row's samples
+// without the filter byte.
+void write_png_by_hand(const std::filesystem::path& file, uint32_t width, uint32_t height,
+                       uint8_t color_type, const std::vector<std::vector<uint8_t>>& rows,
+                       const std::vector<uint8_t>& palette = {}) {
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+  std::vector<uint8_t> header;
+  fixtures::append_big_endian_u32(header, width);
+  fixtures::append_big_endian_u32(header, height);
+  // bit depth 8, then compression, filter and interlace methods 0
+  header.insert(header.end(), {8, color_type, 0, 0, 0});
+  append_chunk(png, "IHDR", header);
+  if (!palette.empty()) append_chunk(png, "PLTE", palette);
+
+  std::vector<uint8_t> filtered;
+  for (const std::vector<uint8_t>& row : rows) {
+    filtered.push_back(0);  // filter type None
+    filtered.insert(filtered.end(), row.begin(), row.end());
+  }
+  uLongf compressed_size = compressBound(static_cast<uLong>(filtered.size()));
+  std::vector<uint8_t> compressed(compressed_size);
+  compress(compressed.data(), &compressed_size, filtered.data(),
+           static_cast<uLong>(filtered.size()));
+  compressed.resize(compressed_size);
+  append_chunk(png, "IDAT", compressed);
+  append_chunk(png, "IEND", {});
+
+  fixtures::write_bytes(file, png);
+}
+
+// out = round((c * a + 255 * (255 - a)) / 255), computed in floating point.
+uint8_t over_white(int color, int alpha) {
+  return static_cast<uint8_t>(std::lround((color * alpha + 255.0 * (255 - alpha)) / 255.0));
+}
+
+TEST(Image, GrayToRgb) {
+  TempDir dir;
+  const auto file = dir / "gray.png";
+  const cv::Mat gray = (cv::Mat_<uint8_t>(2, 2) << 0, 64, 200, 255);
+  ASSERT_TRUE(cv::imwrite(file.string(), gray));
+
+  const LoadedImage image = load_image(file, kRgb2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 0, 0, 64, 64, 64, 200, 200, 200, 255, 255, 255}));
+  EXPECT_EQ(image.source_shape.channels, 1);
+  EXPECT_EQ(image.source_shape.height, 2);
+  EXPECT_FALSE(image.had_alpha);
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"converted gray to RGB"}));
+}
+
+TEST(Image, RgbComesOutInRgbOrder) {
+  TempDir dir;
+  const auto file = dir / "rgb.png";
+  // OpenCV stores B, G, R: the pixel is R = 30, G = 20, B = 10.
+  ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(10, 20, 30))));
+
+  const LoadedImage image = load_image(file, kRgb2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{30, 20, 10, 30, 20, 10, 30, 20, 10, 30, 20, 10}));
+  EXPECT_EQ(image.source_shape.channels, 3);
+  EXPECT_TRUE(image.conversions.empty());
+}
+
+TEST(Image, RedLuma) {
+  TempDir dir;
+  const auto file = dir / "red.png";
+  ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(2, 2, CV_8UC3, cv::Scalar(0, 0, 255))));
+
+  const LoadedImage image = load_image(file, kGray2x2);
+
+  // round(0.299 * 255) = round(76.245) = 76
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{76, 76, 76, 76}));
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"converted RGB to gray"}));
+}
+
+TEST(Image, RgbaOverWhite) {
+  TempDir dir;
+  const auto file = dir / "rgba.png";
+  cv::Mat bgra(1, 4, CV_8UC4);
+  bgra.at<cv::Vec4b>(0, 0) = {0, 0, 0, 128};      // black, half transparent
+  bgra.at<cv::Vec4b>(0, 1) = {50, 100, 200, 128};  // R = 200, G = 100, B = 50
+  bgra.at<cv::Vec4b>(0, 2) = {1, 2, 3, 0};         // fully transparent
+  bgra.at<cv::Vec4b>(0, 3) = {1, 2, 3, 255};       // opaque
+  ASSERT_TRUE(cv::imwrite(file.string(), bgra));
+
+  const LoadedImage image = load_image(file, {.height = 1, .width = 4, .channels = 3});
+
+  // (0 * 128 + 255 * 127) / 255 = 127; (200 * 128 + 255 * 127) / 255 = 227.39
+  EXPECT_EQ(over_white(0, 128), 127);
+  EXPECT_EQ(over_white(200, 128), 227);
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{127, 127, 127, 227, over_white(100, 128),
+                                                over_white(50, 128), 255, 255, 255, 3, 2, 1}));
+  EXPECT_TRUE(image.had_alpha);
+  EXPECT_EQ(image.source_shape.channels, 3);
+  EXPECT_EQ(image.conversions,
+            (std::vector<std::string>{"dropped alpha channel (composited over white)"}));
+}
+
+TEST(Image, GrayAlphaPng) {
+  TempDir dir;
+  const auto file = dir / "gray_alpha.png";
+  // Pixels as (gray, alpha): (100, 255), (0, 0), (50, 128), (200, 64).
+  write_png_by_hand(file, 2, 2, /*color_type=*/4, {{100, 255, 0, 0}, {50, 128, 200, 64}});
+
+  const LoadedImage gray = load_image(file, kGray2x2);
+  const LoadedImage rgb = load_image(file, kRgb2x2);
+
+  // (50 * 128 + 255 * 127) / 255 = 152.1; (200 * 64 + 255 * 191) / 255 = 241.2
+  EXPECT_EQ(gray.pixels, (std::vector<uint8_t>{100, 255, 152, 241}));
+  EXPECT_EQ(gray.source_shape.channels, 1);
+  EXPECT_TRUE(gray.had_alpha);
+  EXPECT_EQ(gray.conversions,
+            (std::vector<std::string>{"dropped alpha channel (composited over white)"}));
+  EXPECT_EQ(rgb.pixels, (std::vector<uint8_t>{100, 100, 100, 255, 255, 255, 152, 152, 152, 241,
+                                              241, 241}));
+  EXPECT_EQ(rgb.conversions.back(), "converted gray to RGB");
+}
+
+TEST(Image, PalettePng) {
+  TempDir dir;
+  const auto file = dir / "palette.png";
+  const std::vector<uint8_t> palette = {255, 0, 0, 0, 0, 255, 10, 20, 30};
+  write_png_by_hand(file, 2, 2, /*color_type=*/3, {{0, 1}, {2, 0}}, palette);
+
+  const LoadedImage image = load_image(file, kRgb2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{255, 0, 0, 0, 0, 255, 10, 20, 30, 255, 0, 0}));
+  EXPECT_EQ(image.source_shape.channels, 3);
+  EXPECT_FALSE(image.had_alpha);
+}
+
+TEST(Image, SixteenBitScaled) {
+  TempDir dir;
+  const auto file = dir / "deep.png";
+  // v / 257: 65535 -> 255, 25700 -> 100, 128 -> 0.498 -> 0, 129 -> 0.502 -> 1
+  const cv::Mat deep = (cv::Mat_<uint16_t>(2, 2) << 65535, 257 * 100, 128, 129);
+  ASSERT_TRUE(cv::imwrite(file.string(), deep));
+
+  const LoadedImage image = load_image(file, kGray2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{255, 100, 0, 1}));
+  EXPECT_TRUE(image.was_16bit);
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"scaled 16-bit to 8-bit"}));
+}
+
+TEST(Image, SixteenBitRgba) {
+  TempDir dir;
+  const auto file = dir / "deep_rgba.png";
+  // B = 0, G = 257 * 100, R = 65535, alpha = 257 * 128: after scaling, alpha 128 over white.
+  ASSERT_TRUE(cv::imwrite(file.string(),
+                          cv::Mat(1, 1, CV_16UC4, cv::Scalar(0, 257 * 100, 65535, 257 * 128))));
+
+  const LoadedImage image = load_image(file, {.height = 1, .width = 1, .channels = 3});
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{over_white(255, 128), over_white(100, 128),
+                                                over_white(0, 128)}));
+  EXPECT_EQ(image.conversions,
+            (std::vector<std::string>{"scaled 16-bit to 8-bit",
+                                      "dropped alpha channel (composited over white)"}));
+}
+
+TEST(Image, Bmp) {
+  TempDir dir;
+  const auto file = dir / "picture.bmp";
+  cv::Mat bgr(2, 2, CV_8UC3, cv::Scalar(0, 0, 0));
+  bgr.at<cv::Vec3b>(0, 1) = {255, 128, 7};  // R = 7, G = 128, B = 255
+  ASSERT_TRUE(cv::imwrite(file.string(), bgr));
+
+  const LoadedImage image = load_image(file, kRgb2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 0, 0, 7, 128, 255, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(Image, JpegWithinCompressionError) {
+  TempDir dir;
+  const auto file = dir / "flat.jpg";
+  // A flat 16x16 block: JPEG keeps its color within a few levels at quality 95.
+  ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(16, 16, CV_8UC3, cv::Scalar(50, 100, 200)),
+                          {cv::IMWRITE_JPEG_QUALITY, 95}));
+
+  const LoadedImage image = load_image(file, {.height = 16, .width = 16, .channels = 3});
+
+  ASSERT_EQ(image.pixels.size(), 16u * 16 * 3);
+  const int expected[3] = {200, 100, 50};
+  int max_difference = 0;
+  for (size_t i = 0; i < image.pixels.size(); ++i) {
+    max_difference = std::max(max_difference, std::abs(image.pixels[i] - expected[i % 3]));
+  }
+  EXPECT_LE(max_difference, 3) << "largest difference from R=200 G=100 B=50";
+}
+
+TEST(Image, ShrinkUsesAreaAverage) {
+  TempDir dir;
+  const auto file = dir / "blocks.png";
+  const cv::Mat gray = (cv::Mat_<uint8_t>(4, 4) << 0, 0, 10, 20,    //
+                        0, 0, 30, 40,                                //
+                        100, 100, 255, 255,                          //
+                        100, 100, 255, 255);
+  ASSERT_TRUE(cv::imwrite(file.string(), gray));
+
+  const LoadedImage image = load_image(file, kGray2x2);
+
+  // Each output pixel is the mean of one 2x2 block: (10 + 20 + 30 + 40) / 4 = 25.
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 25, 100, 255}));
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 4x4 to 2x2"}));
+}
+
+TEST(Image, GrowUsesBilinear) {
+  TempDir dir;
+  const auto file = dir / "pair.png";
+  const cv::Mat pair = (cv::Mat_<uint8_t>(1, 2) << 0, 200);
+  ASSERT_TRUE(cv::imwrite(file.string(), pair));
+
+  const LoadedImage image = load_image(file, {.height = 1, .width = 4, .channels = 1});
+
+  // Bilinear with half-pixel centers: source x = (i + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75,
+  // 1.25, clamped at the edges: 0, 50, 150, 200.
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 50, 150, 200}));
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 2x1 to 4x1"}));
+}
+
+TEST(Image, MissingFile) {
+  TempDir dir;
+  const auto file = dir / "absent.png";
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+  EXPECT_EQ(message, file.string() + ": no such file or directory");
+}
+
+TEST(Image, UndecodableFile) {
+  TempDir dir;
+  const auto file = dir / "fake.png";
+  fixtures::write_text(file, "<!DOCTYPE html><html></html>");
+
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, file.string())) << message;
+  EXPECT_TRUE(contains(message, "cannot be decoded as an image")) << message;
+  EXPECT_TRUE(contains(message, "PNG, JPEG and BMP")) << message;
+}
+
+TEST(Image, InvalidTargetShape) {
+  TempDir dir;
+  const auto file = dir / "gray.png";
+  ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(2, 2, CV_8UC1, cv::Scalar(5))));
+
+  const std::string message =
+      error_message([&] { load_image(file, {.height = 2, .width = 2, .channels = 4}); });
+
+  EXPECT_TRUE(contains(message, "2x2x4")) << message;
+  EXPECT_TRUE(contains(message, "1 or 3 channels")) << message;
+  const std::string one_side =
+      error_message([&] { load_image(file, {.height = 0, .width = 2, .channels = 1}); });
+  EXPECT_TRUE(contains(one_side, "0x2x1")) << one_side;
+}
+
+TEST(Image, ZeroTargetKeepsSource) {
+  TempDir dir;
+  const auto file = dir / "rgba.png";
+  cv::Mat bgra(1, 3, CV_8UC4, cv::Scalar(10, 20, 30, 255));
+  bgra.at<cv::Vec4b>(0, 2) = {0, 0, 0, 0};
+  ASSERT_TRUE(cv::imwrite(file.string(), bgra));
+
+  const LoadedImage image = load_image(file, {.height = 0, .width = 0, .channels = 0});
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{30, 20, 10, 30, 20, 10, 255, 255, 255}));
+  EXPECT_EQ(image.source_shape.height, 1);
+  EXPECT_EQ(image.source_shape.width, 3);
+  EXPECT_EQ(image.conversions,
+            (std::vector<std::string>{"dropped alpha channel (composited over white)"}));
+}
+
+TEST(Image, SavePngRoundTrip) {
+  TempDir dir;
+  const std::vector<uint8_t> rgb = {255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3};
+  const std::vector<uint8_t> gray = {9, 8, 7, 6};
+  // The extension does not decide the format: save_png always writes PNG.
+  save_png(dir / "rgb.png", rgb.data(), kRgb2x2);
+  save_png(dir / "gray.data", gray.data(), kGray2x2);
+
+  const LoadedImage rgb_back = load_image(dir / "rgb.png", kRgb2x2);
+  const LoadedImage gray_back = load_image(dir / "gray.data", kGray2x2);
+
+  EXPECT_EQ(rgb, (std::vector<uint8_t>{255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3}))
+      << "save_png changed its input";
+  EXPECT_EQ(rgb_back.pixels, rgb);
+  EXPECT_EQ(gray_back.pixels, gray);
+  EXPECT_EQ(fixtures::read_bytes(dir / "gray.data").at(1), 'P');
+}
+
+TEST(Image, SavePngToMissingDirectory) {
+  TempDir dir;
+  const auto file = dir / "no" / "such" / "dir.png";
+  const std::vector<uint8_t> gray = {1, 2, 3, 4};
+
+  const std::string message = error_message([&] { save_png(file, gray.data(), kGray2x2); });
+
+  EXPECT_TRUE(contains(message, file.string())) << message;
+  EXPECT_TRUE(contains(message, "cannot be written")) << message;
+}
+
+TEST(Image, CatTestSetRoundTrip) {
+  const auto file = fixtures::shared_data("catvnoncat/test_catvnoncat.h5");
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "course data not found at " << file;
+  const Dataset test = load_hdf5_split(file, "test");
+  ASSERT_EQ(test.count, 50);
+
+  TempDir dir;
+  const ImageShape shape = {.height = 64, .width = 64, .channels = 3};
+  for (int64_t i = 0; i < test.count; ++i) {
+    const auto png = dir / ("cat_" + std::to_string(i) + ".png");
+    save_png(png, test.image(i), shape);
+
+    const LoadedImage image = load_image(png, shape);
+
+    const std::vector<uint8_t> expected(test.image(i), test.image(i) + test.image_size());
+    EXPECT_EQ(image.pixels, expected) << "image " << i;
+    EXPECT_TRUE(image.conversions.empty()) << "image " << i;
+  }
+}
+
+TEST(Image, SharedPhotos) {
+  const auto dir = fixtures::shared_data("photos");
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "photos not found at " << dir;
+
+  struct Expected {
+    std::string name;
+    ImageShape source;
+    bool had_alpha;
+  };
+  const std::vector<Expected> photos = {
+      {"camera.png", {.height = 512, .width = 512, .channels = 1}, false},
+      {"chelsea.png", {.height = 300, .width = 451, .channels = 3}, false},
+      {"coffee.png", {.height = 400, .width = 600, .channels = 3}, false},
+      {"logo.png", {.height = 500, .width = 500, .channels = 3}, true},
+      {"rocket.jpg", {.height = 427, .width = 640, .channels = 3}, false},
+  };
+  for (const Expected& photo : photos) {
+    for (const ImageShape target : {ImageShape{.height = 64, .width = 64, .channels = 3},
+                                    ImageShape{.height = 28, .width = 28, .channels = 1}}) {
+      const LoadedImage image = load_image(dir / photo.name, target);
+
+      EXPECT_EQ(image.pixels.size(),
+                static_cast<size_t>(target.height * target.width * target.channels))
+          << photo.name;
+      EXPECT_EQ(image.source_shape.height, photo.source.height) << photo.name;
+      EXPECT_EQ(image.source_shape.width, photo.source.width) << photo.name;
+      EXPECT_EQ(image.source_shape.channels, photo.source.channels) << photo.name;
+      EXPECT_EQ(image.had_alpha, photo.had_alpha) << photo.name;
+      EXPECT_EQ(image.conversions.back(),
+                fmt::format("resized {}x{} to {}x{}", photo.source.width, photo.source.height,
+                            target.width, target.height))
+          << photo.name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace felis
