@@ -23,6 +23,20 @@ struct EvaluateArguments {
   int threads = default_threads();
 };
 
+// One entry per image: {"index", "label", "predicted", "probabilities": [K]}.
+nlohmann::json predictions_json(std::span<const int32_t> labels, std::span<const int32_t> predicted,
+                                const RowMatrix<double>& probabilities) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto row = probabilities.row(static_cast<Eigen::Index>(i));
+    rows.push_back({{"index", i},
+                    {"label", labels[i]},
+                    {"predicted", predicted[i]},
+                    {"probabilities", std::vector<double>(row.begin(), row.end())}});
+  }
+  return rows;
+}
+
 void run_evaluate(const EvaluateArguments& args) {
   if (args.split != "train" && args.split != "test") {
     throw UsageError(fmt::format("--split {} is invalid; use train or test", args.split));
@@ -40,7 +54,8 @@ void run_evaluate(const EvaluateArguments& args) {
 
   ThreadPool pool(args.threads);
   const auto probabilities = predict_probabilities(model, set, pool);
-  const auto metrics = score(set.labels, predicted_classes(probabilities), set.class_count());
+  const auto predicted = predicted_classes(probabilities);
+  const auto metrics = score(set.labels, predicted, set.class_count());
   fmt::print("{} on the {} split of {} ({} images)\n", args.model, args.split, args.data, set.count);
   print_metrics(metrics, model.class_names());
   if (!args.metrics.empty()) {
@@ -48,6 +63,7 @@ void run_evaluate(const EvaluateArguments& args) {
     json["model"] = args.model;
     json["data"] = args.data;
     json["split"] = args.split;
+    json["predictions"] = predictions_json(set.labels, predicted, probabilities);
     write_json_file(args.metrics, json);
     fmt::print("metrics written to {}\n", args.metrics);
   }
@@ -62,8 +78,8 @@ Command add_evaluate(CLI::App& app) {
   sub->add_option("--data", args->data, "Data set, as for felis train")->required();
   sub->add_option("--split", args->split, "train or test")->capture_default_str();
   sub->add_option("--metrics", args->metrics,
-                  "Write accuracy, per-class precision and recall and the confusion matrix "
-                  "as JSON");
+                  "Write accuracy, per-class precision and recall, the confusion matrix and "
+                  "every image's class probabilities as JSON");
   sub->add_option("--threads", args->threads, "Threads to use")->capture_default_str();
   return [args] { run_evaluate(*args); };
 }
