@@ -45,7 +45,8 @@ TEST(CourseCli, PngFilesPredictLikeHdf5) {
   for (int64_t i = 0; i < test.count; ++i) {
     const auto png = dir / (std::to_string(i) + ".png");
     save_png(png, test.image(i), {.height = 64, .width = 64, .channels = 3});
-    files += " " + png.string();
+    files += ' ';
+    files += png.string();
   }
   std::istringstream lines(
       run_to_file("predict --model " + model.string() + files, dir / "predict.txt"));
