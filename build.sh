@@ -45,14 +45,19 @@ build() {
   cmake --build --preset release --parallel "$(nproc)"
 }
 
+# Prints the cat data directory: --data, else $FELIS_DATA, else the one beside the checkout.
+# A directory the user named must exist.
 find_cat_data() {
-  local candidate
-  for candidate in "${data:-}" "${FELIS_DATA:-}" "$root/../shared/data/catvnoncat"; do
-    if [ -n "$candidate" ] && [ -d "$candidate" ]; then
-      echo "$candidate"
-      return
+  local named=${data:-${FELIS_DATA:-}}
+  if [ -n "$named" ]; then
+    if [ ! -d "$named" ]; then
+      echo "error: cat data directory $named does not exist; give the directory holding train_catvnoncat.h5" >&2
+      exit 1
     fi
-  done
+    echo "$named"
+  elif [ -d "$root/../shared/data/catvnoncat" ]; then
+    echo "$root/../shared/data/catvnoncat"
+  fi
 }
 
 run_main_job() {
@@ -62,7 +67,7 @@ run_main_job() {
   "$felis" train --data /usr/share/datasets/fashion-mnist --model softmax \
     --out "$out/fashion-softmax.h5" --metrics "$out/fashion-softmax.json"
   local cats
-  cats=$(find_cat_data)
+  cats=$(find_cat_data) || exit 1
   if [ -z "$cats" ]; then
     echo "== cat / non-cat data not found (--data DIR, FELIS_DATA or ../shared/data/catvnoncat); skipped"
     return
@@ -98,7 +103,12 @@ case "$command" in
     [ $# -eq 0 ] || usage
     install_packages
     build
-    ctest --preset release --parallel "$(nproc)"
+    status=0
+    ctest --preset release --parallel "$(nproc)" || status=$?
+    # CTest shows only "Skipped"; the reasons are in its log.
+    grep -h -A1 "^\[  SKIPPED \]\|Skipped$" "$root/build/release/Testing/Temporary/LastTest.log" 2>/dev/null |
+      grep -v "^\[  SKIPPED \]\|^--$\|Skipped$" | sort -u | sed 's/^/skipped: /' || true
+    exit $status
     ;;
   *) usage ;;
 esac

@@ -8,7 +8,8 @@
 
 namespace felis::cli {
 
-using Command = std::function<void()>;
+// Runs a parsed subcommand and returns its exit code; errors are thrown as exceptions.
+using Command = std::function<int()>;
 
 Command add_train(CLI::App& app);
 Command add_evaluate(CLI::App& app);

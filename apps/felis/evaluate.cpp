@@ -80,8 +80,11 @@ Command add_evaluate(CLI::App& app) {
   sub->add_option("--metrics", args->metrics,
                   "Write accuracy, per-class precision and recall, the confusion matrix and "
                   "every image's class probabilities as JSON");
-  sub->add_option("--threads", args->threads, "Threads to use")->capture_default_str();
-  return [args] { run_evaluate(*args); };
+  sub->add_option("--threads", args->threads, "Threads to use (default: all hardware threads)");
+  return [args] {
+    run_evaluate(*args);
+    return 0;
+  };
 }
 
 }  // namespace felis::cli

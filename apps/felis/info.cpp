@@ -54,8 +54,9 @@ void run_info(const std::string& path) {
   if (std::filesystem::is_regular_file(path) && looks_like_image(path)) {
     const LoadedImage image = load_image(path, {.height = 0, .width = 0, .channels = 0});
     const ImageShape& s = image.source_shape;
-    fmt::print("{}: image {}x{} (H x W), {} channels{}{}\n", path, s.height, s.width, s.channels,
-               image.had_alpha ? " with alpha" : "", image.was_16bit ? ", 16-bit" : "");
+    const std::string color = s.channels == 1 ? "gray" : "RGB";
+    fmt::print("{}: image {}x{} (W x H), {}{}, {}-bit\n", path, s.width, s.height, color,
+               image.had_alpha ? " with alpha" : "", image.was_16bit ? 16 : 8);
     return;
   }
   const DataSplits data = load_data(path);
@@ -69,7 +70,10 @@ Command add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("info", "Show what a data set, model file or image contains");
   sub->add_option("path", *path, "Data set directory or file, model file, or image")->required();
-  return [path] { run_info(*path); };
+  return [path] {
+    run_info(*path);
+    return 0;
+  };
 }
 
 }  // namespace felis::cli

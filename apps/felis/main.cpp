@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -22,6 +23,15 @@ int main(int argc, char** argv) {
     commands[app.get_subcommands({}).back()] = std::move(command);
   }
 
+  // CLI11 reports an unknown first word as a missing subcommand, which misleads.
+  const bool known = argc > 1 && std::any_of(commands.begin(), commands.end(), [&](const auto& entry) {
+    return entry.first->get_name() == argv[1];
+  });
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "felis: error: unknown subcommand '" << argv[1]
+              << "'; use train, evaluate, predict or info (see felis --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -37,7 +47,7 @@ int main(int argc, char** argv) {
 
   try {
     for (auto& [subcommand, command] : commands) {
-      if (subcommand->parsed()) command();
+      if (subcommand->parsed()) return command();
     }
   } catch (const felis::UsageError& e) {
     std::cerr << "felis: error: " << e.what() << '\n';

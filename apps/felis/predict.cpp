@@ -35,7 +35,8 @@ std::vector<double> classify(Model& model, const LoadedImage& image, const Image
   });
 }
 
-void run_predict(const PredictArguments& args) {
+// Returns 1 when any image could not be classified, after an error line for each.
+int run_predict(const PredictArguments& args) {
   Model model = load_model(args.model);
   const Shape& input = model.input_shape();
   const ImageShape shape{.height = input[1], .width = input[2], .channels = input[0]};
@@ -55,9 +56,7 @@ void run_predict(const PredictArguments& args) {
       ++failures;
     }
   }
-  if (failures > 0) {
-    throw Error(fmt::format("{} of {} images could not be classified", failures, args.images.size()));
-  }
+  return failures > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -69,12 +68,14 @@ Command add_predict(CLI::App& app) {
   sub->add_option("--model", args->model, "Model file written by felis train --out")->required();
   sub->add_option("images", args->images, "Image files")->required();
   sub->footer(
-      "Each line: path, class, probability, and any conversion made to fit the model.\n"
+      "Each line: path, the most probable class, that class's probability, and any\n"
+      "conversion made to fit the model. An image that cannot be read gets an error line\n"
+      "and makes the exit code 1; the other images are still classified.\n"
       "Images are made to fit the model's input by one rule: 16-bit samples become 8-bit,\n"
       "alpha is composited over white, gray is copied to RGB (or RGB becomes gray by the\n"
       "BT.601 luma weights), and the image is resized to the model's size ignoring its\n"
       "aspect ratio (area interpolation when shrinking, bilinear when growing).");
-  return [args] { run_predict(*args); };
+  return [args] { return run_predict(*args); };
 }
 
 }  // namespace felis::cli

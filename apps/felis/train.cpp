@@ -12,6 +12,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -81,12 +82,18 @@ TrainOptions resolve_options(const TrainArguments& args, const std::string& mode
   return options;
 }
 
+// The options of a finished run; iterations and epochs are what ran, whichever was given.
 nlohmann::json options_json(const TrainOptions& options, const TrainArguments& args,
-                            const std::string& model) {
+                            const std::string& model, const TrainResult& result,
+                            int64_t train_count) {
+  const int64_t batch = options.batch_size == 0 ? train_count
+                                                : std::min(options.batch_size, train_count);
+  const int64_t steps_per_epoch = (train_count + batch - 1) / batch;
+  std::error_code ignored;
   return {{"model", model},
-          {"data", args.data},
-          {"iterations", options.iterations},
-          {"epochs", options.epochs},
+          {"data", std::filesystem::weakly_canonical(args.data, ignored).string()},
+          {"iterations", result.iterations},
+          {"epochs", static_cast<double>(result.iterations) / static_cast<double>(steps_per_epoch)},
           {"batch_size", options.batch_size == 0 ? nlohmann::json("full")
                                                  : nlohmann::json(options.batch_size)},
           {"learning_rate", options.learning_rate},
@@ -157,14 +164,16 @@ void run_train(const TrainArguments& args) {
   };
   const double train_accuracy = accuracy(train_set);
   fmt::print("train accuracy: {}\n", percent(train_accuracy));
-  nlohmann::json metrics = options_json(options, args, preset);
+  nlohmann::json metrics = options_json(options, args, preset, result, train_set.count);
   metrics["train_accuracy"] = train_accuracy;
   metrics["test_accuracy"] = nullptr;
   if (test_set != nullptr) {
     metrics["test_accuracy"] = accuracy(*test_set);
     fmt::print("test accuracy: {}\n", percent(metrics["test_accuracy"]));
   }
-  fmt::print("training time: {:.2f} s for {} iterations\n", result.train_seconds, result.iterations);
+  fmt::print("training time: {:.2f} s for {} iterations, without data loading and "
+             "per-epoch scoring\n",
+             result.train_seconds, result.iterations);
 
   nlohmann::json costs = nlohmann::json::array();
   for (const auto& record : result.costs) {
@@ -172,7 +181,7 @@ void run_train(const TrainArguments& args) {
   }
   metrics["costs"] = costs;
   metrics["train_seconds"] = result.train_seconds;
-  model.training = options_json(options, args, preset);
+  model.training = options_json(options, args, preset, result, train_set.count);
   if (!args.out.empty()) {
     save_model(model, args.out);
     fmt::print("model written to {}\n", args.out);
@@ -216,14 +225,18 @@ Command add_train(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--precision", args->precision, "float64 (the course's) or float32")
       ->capture_default_str();
-  sub->add_option("--threads", args->threads, "Threads to train on; results do not depend on it")
-      ->capture_default_str();
+  sub->add_option("--threads", args->threads,
+                  "Threads to train on (default: all hardware threads); the model does not "
+                  "depend on it");
   sub->add_option("--print-cost-every", args->print_cost_every,
-                  "Print and record the cost every N iterations (default: 100; SGD runs "
-                  "print one line per epoch instead unless this is set)");
+                  "Print and record the cost every N iterations, 0 for none (default: 100; "
+                  "SGD runs print one line per epoch instead unless this is set)");
   sub->add_option("--out", args->out, "Write the trained model to this HDF5 file");
   sub->add_option("--metrics", args->metrics, "Write accuracies, costs and options as JSON");
-  return [args] { run_train(*args); };
+  return [args] {
+    run_train(*args);
+    return 0;
+  };
 }
 
 }  // namespace felis::cli

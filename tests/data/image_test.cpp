@@ -238,7 +238,7 @@ TEST(Image, ShrinkUsesAreaAverage) {
 
   // Each output pixel is the mean of one 2x2 block: (10 + 20 + 30 + 40) / 4 = 25.
   EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 25, 100, 255}));
-  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 4x4 to 2x2"}));
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 4x4 to 2x2 (W x H)"}));
 }
 
 TEST(Image, GrowUsesBilinear) {
@@ -252,7 +252,7 @@ TEST(Image, GrowUsesBilinear) {
   // Bilinear with half-pixel centers: source x = (i + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75,
   // 1.25, clamped at the edges: 0, 50, 150, 200.
   EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 50, 150, 200}));
-  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 2x1 to 4x1"}));
+  EXPECT_EQ(image.conversions, (std::vector<std::string>{"resized 2x1 to 4x1 (W x H)"}));
 }
 
 TEST(Image, MissingFile) {
@@ -383,7 +383,7 @@ TEST(Image, SharedPhotos) {
       EXPECT_EQ(image.source_shape.channels, photo.source.channels) << photo.name;
       EXPECT_EQ(image.had_alpha, photo.had_alpha) << photo.name;
       EXPECT_EQ(image.conversions.back(),
-                fmt::format("resized {}x{} to {}x{}", photo.source.width, photo.source.height,
+                fmt::format("resized {}x{} to {}x{} (W x H)", photo.source.width, photo.source.height,
                             target.width, target.height))
           << photo.name;
     }

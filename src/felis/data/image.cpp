@@ -159,7 +159,7 @@ LoadedImage load_image(const std::filesystem::path& file, const ImageShape& targ
     cv::Mat resized;
     cv::resize(image, resized, cv::Size(target_width, target_height), 0, 0,
                grows ? cv::INTER_LINEAR : cv::INTER_AREA);
-    loaded.conversions.push_back(fmt::format("resized {}x{} to {}x{}", image.cols, image.rows,
+    loaded.conversions.push_back(fmt::format("resized {}x{} to {}x{} (W x H)", image.cols, image.rows,
                                              target_width, target_height));
     image = resized;
   }
