@@ -9,6 +9,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <filesystem>
 #include <memory>
 
 namespace felis::cli {
@@ -41,7 +42,16 @@ void run_evaluate(const EvaluateArguments& args) {
   if (args.split != "train" && args.split != "test") {
     throw UsageError(fmt::format("--split {} is invalid; use train or test", args.split));
   }
-  if (!args.metrics.empty()) check_output_path(args.metrics, "--metrics");
+  validate_thread_count(args.threads);
+  if (!args.metrics.empty()) {
+    check_output_path(args.metrics, "--metrics");
+    std::error_code ignored;
+    if (std::filesystem::weakly_canonical(args.metrics, ignored) ==
+        std::filesystem::weakly_canonical(args.model, ignored)) {
+      throw UsageError(fmt::format("--metrics {} is the model file; give another file name",
+                                   args.metrics));
+    }
+  }
   Model model = load_model(args.model);
   const DataSplits data = load_data(args.data);
   if (args.split == "test" && !data.test) {

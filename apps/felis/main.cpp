@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   } catch (const felis::UsageError& e) {
     std::cerr << "felis: error: " << e.what() << '\n';
     return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "felis: error: " << e.path1().string() << ": " << e.code().message() << '\n';
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "felis: error: " << e.what() << '\n';
     return 1;

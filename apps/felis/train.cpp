@@ -24,6 +24,11 @@ int default_threads() { return static_cast<int>(std::max(1u, std::thread::hardwa
 
 namespace {
 
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ignored;
+  return std::filesystem::weakly_canonical(a, ignored) == std::filesystem::weakly_canonical(b, ignored);
+}
+
 struct TrainArguments {
   std::string data;
   std::string model;  // empty: logreg for 2 classes, softmax otherwise
@@ -33,13 +38,13 @@ struct TrainArguments {
   std::optional<double> learning_rate;
   std::optional<double> learning_rate_decay;
   double l2 = 0.0;
-  uint64_t seed = 1;
+  int64_t seed = 1;
   std::string init = "zeros";
   std::string precision = "float64";
   int threads = default_threads();
   int64_t print_cost_every = -1;  // -1: every 100 in full-batch runs, none in SGD runs
-  std::string out;
-  std::string metrics;
+  std::optional<std::string> out;
+  std::optional<std::string> metrics;
 };
 
 // Per-preset defaults: the course's full-batch loop for logreg, SGD for softmax.
@@ -75,7 +80,7 @@ TrainOptions resolve_options(const TrainArguments& args, const std::string& mode
   if (args.learning_rate) options.learning_rate = *args.learning_rate;
   if (args.learning_rate_decay) options.learning_rate_decay = *args.learning_rate_decay;
   options.l2 = args.l2;
-  options.seed = args.seed;
+  options.seed = static_cast<uint64_t>(args.seed);
   options.threads = args.threads;
   options.cost_every = args.print_cost_every >= 0 ? args.print_cost_every : 100;
   validate(options);
@@ -111,8 +116,18 @@ void run_train(const TrainArguments& args) {
     throw UsageError(fmt::format("--learning-rate {} is not a positive finite number; try 0.005",
                                  *args.learning_rate));
   }
-  if (!args.out.empty()) check_output_path(args.out, "--out");
-  if (!args.metrics.empty()) check_output_path(args.metrics, "--metrics");
+  if (args.out) check_output_path(*args.out, "--out");
+  if (args.metrics) check_output_path(*args.metrics, "--metrics");
+  if (args.out && args.metrics && same_file(*args.out, *args.metrics)) {
+    throw UsageError(fmt::format("--out and --metrics are both {}; give two different files",
+                                 *args.out));
+  }
+  if (args.seed < 0) throw UsageError(fmt::format("--seed {} is negative; use 0 or more", args.seed));
+  if (args.print_cost_every < -1) {
+    throw UsageError(fmt::format("--print-cost-every {} is negative; use 0 for none",
+                                 args.print_cost_every));
+  }
+  validate_thread_count(args.threads);
   const Precision precision = precision_from_string(args.precision);
   const Init init = init_from_string(args.init);
 
@@ -126,19 +141,19 @@ void run_train(const TrainArguments& args) {
 
   // Model.
   const ModelOptions model_options{
-      .preset = preset, .precision = precision, .init = init, .seed = args.seed};
+      .preset = preset, .precision = precision, .init = init, .seed = options.seed};
   Model model = build_model(model_options,
                             {train_set.channels, train_set.height, train_set.width},
                             train_set.class_names);
-  fmt::print("model {}: {} parameters, {}; train {} images {}x{}x{}, test {}; {}\n", preset,
-             model.parameter_count(), args.precision, train_set.count, train_set.height,
+  const bool full_batch = options.batch_size == 0 || options.batch_size >= train_set.count;
+  fmt::print("model {}: {} parameters, {}; train {} images {}x{}x{} (H x W x C), test {}; {}\n",
+             preset, model.parameter_count(), args.precision, train_set.count, train_set.height,
              train_set.width, train_set.channels, test_set ? std::to_string(test_set->count) : "none",
-             options.batch_size == 0 ? "full-batch gradient descent"
-                                     : fmt::format("SGD, batch {}", options.batch_size));
+             full_batch ? "full-batch gradient descent"
+                        : fmt::format("SGD, batch {}", options.batch_size));
   std::fflush(stdout);
 
   // Training.
-  const bool full_batch = options.batch_size == 0 || options.batch_size >= train_set.count;
   const bool print_costs = full_batch || args.print_cost_every > 0;
   TrainCallbacks callbacks;
   callbacks.on_cost = [&](const CostRecord& record) {
@@ -182,13 +197,25 @@ void run_train(const TrainArguments& args) {
   metrics["costs"] = costs;
   metrics["train_seconds"] = result.train_seconds;
   model.training = options_json(options, args, preset, result, train_set.count);
-  if (!args.out.empty()) {
-    save_model(model, args.out);
-    fmt::print("model written to {}\n", args.out);
+
+  // Both files are written in full before either replaces anything.
+  std::optional<AtomicFile> model_file;
+  std::optional<AtomicFile> metrics_file;
+  if (args.out) {
+    model_file.emplace(*args.out);
+    model_file->write(model_file_bytes(model));
   }
-  if (!args.metrics.empty()) {
-    write_json_file(args.metrics, metrics);
-    fmt::print("metrics written to {}\n", args.metrics);
+  if (args.metrics) {
+    metrics_file.emplace(*args.metrics);
+    metrics_file->write(json_bytes(metrics));
+  }
+  if (model_file) {
+    model_file->commit();
+    fmt::print("model written to {}\n", *args.out);
+  }
+  if (metrics_file) {
+    metrics_file->commit();
+    fmt::print("metrics written to {}\n", *args.metrics);
   }
 }
 

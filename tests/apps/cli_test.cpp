@@ -136,6 +136,23 @@ TEST_F(Cli, BadOptionsFailBeforeWriting) {
                {"missing", "does not exist"});
   expect_error("train --data " + (dir / "nowhere").string() + out, 1, {"nowhere", "no such"});
   EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
+  expect_error("train --data " + data + " --threads 0" + out, 2, {"--threads 0"});
+  expect_error("train --data " + data + " --threads 100000" + out, 2, {"--threads 100000"});
+  expect_error("train --data " + data + " --seed -1" + out, 2, {"--seed -1"});
+  expect_error("train --data " + data + " --print-cost-every -3" + out, 2, {"-3"});
+  expect_error("train --data " + data + " --out ''", 2, {"--out needs a file name"});
+  expect_error("train --data " + data + out + " --metrics " + (dir / "out.h5").string(), 2,
+               {"give two different files"});
+}
+
+TEST_F(Cli, EvaluateChecksThreadsAndMetricsPath) {
+  const auto data = write_course_dir(dir, 2).string();
+  const auto model = (dir / "model.h5").string();
+  ASSERT_EQ(run_felis(dir, "train --data " + data + " --iterations 2 --out " + model).exit_code, 0);
+  expect_error("evaluate --model " + model + " --data " + data + " --threads 0", 2, {"--threads 0"});
+  expect_error("evaluate --model " + model + " --data " + data + " --metrics " + model, 2,
+               {"is the model file"});
+  EXPECT_TRUE(std::filesystem::exists(model));
 }
 
 TEST_F(Cli, LogregOnThreeClassesSuggestsSoftmax) {

@@ -124,6 +124,32 @@ TEST(ModelFile, RejectsMissingWeights) {
   EXPECT_TRUE(contains(error_message([&] { load_model(path); }), "layers/0/b is missing"));
 }
 
+TEST(ModelFile, RejectsNonFiniteWeights) {
+  fixtures::TempDir dir;
+  const auto path = edited_model(dir, [](hid_t file) {
+    const hid_t dataset = H5Dopen2(file, "layers/0/W", H5P_DEFAULT);
+    std::vector<double> weights(4, 0.0);
+    weights[2] = std::nan("");
+    H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, weights.data());
+    H5Dclose(dataset);
+  });
+  const std::string message = error_message([&] { load_model(path); });
+  EXPECT_TRUE(contains(message, "layers/0/W contains NaN or infinite values")) << message;
+  EXPECT_TRUE(contains(message, "retrain it")) << message;
+}
+
+TEST(ModelFile, RejectsTwoChannelInput) {
+  fixtures::TempDir dir;
+  const auto path = edited_model(dir, [](hid_t file) {
+    H5Adelete(file, "architecture");
+    hdf5::write_string_attribute(
+        file, "architecture",
+        R"({"input_shape":[2,1,2],"output":"sigmoid","layers":[{"type":"dense","inputs":4,"units":1}]})");
+  });
+  const std::string message = error_message([&] { load_model(path); });
+  EXPECT_TRUE(contains(message, "2 channels; expected 1 or 3")) << message;
+}
+
 TEST(ModelFile, TruncatedFileIsCorrupt) {
   fixtures::TempDir dir;
   const auto path = edited_model(dir, [](hid_t) {});

@@ -88,6 +88,9 @@ void read_parameters(hid_t file, Network<T>& network) {
         throw Error(fmt::format("dataset {} cannot be read; the file is truncated or corrupt",
                                 name));
       }
+      if (!parameter.value->matrix().allFinite()) {
+        throw Error(fmt::format("dataset {} contains NaN or infinite values", name));
+      }
     }
   }
 }
@@ -98,6 +101,8 @@ nlohmann::json parse_json_attribute(hid_t file, const std::string& name) {
   if (value.is_discarded()) throw Error(fmt::format("attribute '{}' is not valid JSON", name));
   return value;
 }
+
+Model read_model_body(hid_t file, uintmax_t file_bytes);
 
 Model read_model(hid_t file, uintmax_t file_bytes) {
   if (!hdf5::has_attribute(file, "felis_format_version")) {
@@ -111,6 +116,16 @@ Model read_model(hid_t file, uintmax_t file_bytes) {
                             "upgrade felis",
                             version[0], kModelFormatVersion));
   }
+  try {
+    return read_model_body(file, file_bytes);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}; the model file is damaged, retrain it with felis train --out",
+                            e.what()));
+  }
+}
+
+// Everything after the format version, which a damaged file can break.
+Model read_model_body(hid_t file, uintmax_t file_bytes) {
   const std::string name = hdf5::read_string_attribute(file, "model", kMaxAttributeBytes);
   const Precision precision =
       precision_from_string(hdf5::read_string_attribute(file, "precision", 64));
@@ -143,25 +158,41 @@ Model read_model(hid_t file, uintmax_t file_bytes) {
 
 }  // namespace
 
-void save_model(Model& model, const fs::path& path) {
+std::vector<char> model_file_bytes(Model& model) {
   hdf5::silence_errors();
-  write_atomically(path, [&](const fs::path& temporary) {
-    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!file.valid()) throw Error(fmt::format("cannot create {}", temporary.string()));
-    const hid_t root = file.get();
-    hdf5::write_ints_attribute(root, "felis_format_version", {kModelFormatVersion});
-    hdf5::write_string_attribute(root, "model", model.name());
-    hdf5::write_string_attribute(root, "precision", to_string(model.precision()));
-    hdf5::write_string_attribute(root, "architecture", model.architecture().dump());
-    hdf5::write_ints_attribute(root, "input_shape", model.input_shape());
-    hdf5::write_strings_attribute(root, "class_names", model.class_names());
-    hdf5::write_string_attribute(root, "preprocessing", kPreprocessing);
-    hdf5::write_string_attribute(root, "training", model.training.dump());
-    model.visit([&](auto& network) { write_parameters(root, network); });
-    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) {
-      throw Error(fmt::format("HDF5 failed to flush {}", temporary.string()));
-    }
-  });
+  // The file is built in memory by HDF5's core driver and written to disk by AtomicFile,
+  // so a full disk surfaces as one clean error instead of a half-closed HDF5 file.
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (H5Pset_fapl_core(access.get(), size_t{1} << 20, /*backing_store=*/0) < 0) {
+    throw Error("HDF5 failed to set up an in-memory file");
+  }
+  Handle file(H5Fcreate("felis-model-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
+              H5Fclose);
+  if (!file.valid()) throw Error("HDF5 failed to create an in-memory file");
+  const hid_t root = file.get();
+  hdf5::write_ints_attribute(root, "felis_format_version", {kModelFormatVersion});
+  hdf5::write_string_attribute(root, "model", model.name());
+  hdf5::write_string_attribute(root, "precision", to_string(model.precision()));
+  hdf5::write_string_attribute(root, "architecture", model.architecture().dump());
+  hdf5::write_ints_attribute(root, "input_shape", model.input_shape());
+  hdf5::write_strings_attribute(root, "class_names", model.class_names());
+  hdf5::write_string_attribute(root, "preprocessing", kPreprocessing);
+  hdf5::write_string_attribute(root, "training", model.training.dump());
+  model.visit([&](auto& network) { write_parameters(root, network); });
+  if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) throw Error("HDF5 failed to flush the model");
+  const ssize_t size = H5Fget_file_image(root, nullptr, 0);
+  if (size <= 0) throw Error("HDF5 failed to produce the model file's bytes");
+  std::vector<char> bytes(static_cast<size_t>(size));
+  if (H5Fget_file_image(root, bytes.data(), bytes.size()) != size) {
+    throw Error("HDF5 failed to copy the model file's bytes");
+  }
+  return bytes;
+}
+
+void save_model(Model& model, const fs::path& path) {
+  AtomicFile file(path);
+  file.write(model_file_bytes(model));
+  file.commit();
 }
 
 Model load_model(const fs::path& path) {

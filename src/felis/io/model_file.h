@@ -22,10 +22,13 @@ inline constexpr int64_t kMaxModelParameters = int64_t{1} << 30;
 // Throws felis::Error when the file cannot be written.
 void save_model(Model& model, const std::filesystem::path& path);
 
+// The bytes of the model's file, built in memory. Throws felis::Error if HDF5 fails.
+std::vector<char> model_file_bytes(Model& model);
+
 // Reads a model, checking every size against the architecture before allocating.
 // Throws felis::Error for a missing file, a file that is not a felis model, a newer
-// format version, or any dataset whose shape or type does not match; no partly loaded
-// model escapes.
+// format version, or any dataset whose shape or type does not match or whose values are
+// not finite; no partly loaded model escapes.
 Model load_model(const std::filesystem::path& path);
 
 // True when the file is HDF5 with a felis_format_version attribute.

@@ -86,8 +86,13 @@ Network<T> Network<T>::from_architecture(const nlohmann::json& architecture,
   try {
     auto input_shape = architecture.at("input_shape").get<Shape>();
     if (input_shape.size() != 3) throw Error("input_shape must be [C, H, W]");
-    for (int64_t side : input_shape) {
-      if (side < 1 || side > 65536) throw Error(fmt::format("input side {} is out of range", side));
+    if (input_shape[0] != 1 && input_shape[0] != 3) {
+      throw Error(fmt::format("input_shape has {} channels; expected 1 or 3", input_shape[0]));
+    }
+    for (int64_t side : {input_shape[1], input_shape[2]}) {
+      if (side < 1 || side > 65536) {
+        throw Error(fmt::format("input side {} is outside 1 to 65536", side));
+      }
     }
     Network network(input_shape, output_kind_from_string(architecture.at("output")));
     int64_t parameters = 0;
@@ -105,8 +110,10 @@ Network<T> Network<T>::from_architecture(const nlohmann::json& architecture,
     }
     if (network.layer_count() == 0) throw Error("the architecture has no layers");
     return network;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("invalid architecture: {}", e.what()));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(fmt::format("invalid architecture {}; expected {{\"input_shape\": [C, H, W], "
+                            "\"output\": ..., \"layers\": [...]}}",
+                            architecture.dump().substr(0, 200)));
   }
 }
 

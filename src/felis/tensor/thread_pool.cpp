@@ -1,21 +1,42 @@
 #include "felis/tensor/thread_pool.h"
 
+#include "felis/error.h"
+
+#include <spdlog/fmt/fmt.h>
+
 #include <cassert>
+#include <system_error>
 
 namespace felis {
 
-ThreadPool::ThreadPool(int threads) {
-  assert(threads >= 1);
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+void validate_thread_count(int threads) {
+  if (threads < 1 || threads > kMaxThreads) {
+    throw UsageError(fmt::format("--threads {} is outside 1 to {}; use at most the number of "
+                                 "cores",
+                                 threads, kMaxThreads));
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::ThreadPool(int threads) {
+  assert(threads >= 1);
+  try {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work_loop(); });
+  } catch (const std::system_error& e) {
+    stop();
+    throw Error(fmt::format("cannot start {} threads: {}; use fewer --threads", threads, e.what()));
+  }
+}
+
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   for (auto& worker : workers_) worker.join();
+  workers_.clear();
 }
 
 void ThreadPool::run(int64_t count, const std::function<void(int64_t)>& task) {

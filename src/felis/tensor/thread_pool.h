@@ -17,6 +17,7 @@ namespace felis {
 class ThreadPool {
 public:
   // `threads` counts the calling thread, so 1 runs everything inline. Requires threads >= 1.
+  // Throws felis::Error, with no thread left running, when the system cannot start them.
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -31,6 +32,7 @@ public:
 private:
   void work_loop();
   void drain();
+  void stop();  // wakes, joins and forgets every worker
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -44,7 +46,13 @@ private:
   bool stopping_ = false;
 };
 
-// Splits [0, total) into chunks of `chunk` (the last may be shorter): (first, count) of chunk i.
+// The largest thread count the command line accepts.
+inline constexpr int kMaxThreads = 256;
+
+// Throws felis::UsageError unless 1 <= threads <= kMaxThreads.
+void validate_thread_count(int threads);
+
+// The number of chunks of `chunk` items, the last possibly shorter, that cover `total`.
 inline int64_t chunk_count(int64_t total, int64_t chunk) { return (total + chunk - 1) / chunk; }
 
 }  // namespace felis

@@ -33,9 +33,7 @@ void validate(const TrainOptions& options) {
   if (options.iterations == 0 && options.epochs == 0) {
     throw UsageError("set --iterations or --epochs to a positive number");
   }
-  if (options.threads < 1) {
-    throw UsageError(fmt::format("thread count {} must be at least 1", options.threads));
-  }
+  validate_thread_count(options.threads);
 }
 
 namespace {
@@ -113,9 +111,11 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
     cost += apply_l2_penalty(parameters, options.l2, x.rows());
     if (!std::isfinite(cost)) {
       throw DivergenceError(fmt::format(
-          "the cost became {} at iteration {} with learning rate {}; no model was written; "
-          "try a smaller learning rate such as {}",
-          std::isnan(cost) ? "NaN" : "infinite", step, options.learning_rate, options.learning_rate / 10));
+          "the cost became {} at iteration {} with learning rate {}{}; no model was written; "
+          "try a learning rate 100 times smaller, {}{}",
+          std::isnan(cost) ? "NaN" : "infinite", step, options.learning_rate,
+          options.l2 > 0 ? fmt::format(" and L2 {}", options.l2) : "",
+          options.learning_rate / 100, options.l2 > 0 ? ", or a smaller --l2" : ""));
     }
     optimizer.step(parameters);
 
