@@ -152,6 +152,11 @@ Model read_model_body(hid_t file, uintmax_t file_bytes) {
     throw Error(fmt::format("{} class names do not fit a {} output of {} units",
                             class_names.size(), std::string(architecture.at("output")), outputs));
   }
+  const auto input_shape = hdf5::read_ints_attribute(file, "input_shape", 3);
+  if (Shape(input_shape.begin(), input_shape.end()) != model.input_shape()) {
+    throw Error(fmt::format("attribute input_shape [{}] disagrees with the architecture's [{}]",
+                            fmt::join(input_shape, ", "), fmt::join(model.input_shape(), ", ")));
+  }
   if (hdf5::has_attribute(file, "training")) model.training = parse_json_attribute(file, "training");
   return model;
 }
