@@ -110,7 +110,7 @@ Model read_model(hid_t file, uintmax_t file_bytes) {
                 "data sets go to --data");
   }
   const auto version = hdf5::read_ints_attribute(file, "felis_format_version", 1);
-  if (version.size() != 1 || version[0] < 1) throw Error("felis_format_version is invalid");
+  if (version.size() != 1 || version[0] < 1) throw Error("felis_format_version is not a positive integer; this is not a felis model file");
   if (version[0] > kModelFormatVersion) {
     throw Error(fmt::format("model format version {} is newer than this felis reads ({}); "
                             "upgrade felis",

@@ -28,7 +28,7 @@ std::vector<char> model_file_bytes(Model& model);
 // Reads a model, checking every size against the architecture before allocating.
 // Throws felis::Error for a missing file, a file that is not a felis model, a newer
 // format version, or any dataset whose shape or type does not match or whose values are
-// not finite; no partly loaded model escapes.
+// not finite. The model is returned only once complete, so no partly loaded model escapes.
 Model load_model(const std::filesystem::path& path);
 
 // True when the file is HDF5 with a felis_format_version attribute.

@@ -32,7 +32,7 @@ public:
 private:
   void work_loop();
   void drain();
-  void stop();  // wakes, joins and forgets every worker
+  void stop();  // wakes and joins every worker, then clears the list
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
