@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 namespace felis {
@@ -271,7 +273,34 @@ TEST(Hdf5, LabelOutsideClasses) {
   const std::string message = error_message([&] { load_hdf5_split(file, "train"); });
 
   EXPECT_TRUE(contains(message, file.string())) << message;
-  EXPECT_TRUE(contains(message, "label 2 of image 1 is outside the 2 classes")) << message;
+  EXPECT_TRUE(contains(message, "label 2 of image 1 is outside the 2 classes [0, 2)")) << message;
+}
+
+TEST(Hdf5, HugeUint64LabelReported) {
+  TempDir dir;
+  const auto file = dir / "uint64.h5";
+  {
+    H5Writer writer(file);
+    writer.write_uint8("train_set_x", {2, 1, 1, 1}, {1, 2});
+    const std::vector<uint64_t> labels = {0, (uint64_t{1} << 63) + 5};
+    writer.write("train_set_y", H5T_STD_U64LE, H5T_NATIVE_UINT64, {2}, labels.data());
+  }
+
+  const std::string message = error_message([&] { load_hdf5_split(file, "train"); });
+
+  EXPECT_TRUE(contains(message, "label 9223372036854775813 of image 1")) << message;
+}
+
+TEST(Hdf5, FifoRejected) {
+  TempDir dir;
+  const auto file = dir / "pipe.h5";
+  ASSERT_EQ(mkfifo(file.c_str(), 0600), 0);
+
+  const std::string message = error_message([&] { load_hdf5_split(file, "train"); });
+
+  EXPECT_TRUE(contains(message, file.string() + ": is a named pipe (FIFO), not a regular file "
+                                                "or directory"))
+      << message;
 }
 
 TEST(Hdf5, HugeShapeRejectedBeforeAllocating) {

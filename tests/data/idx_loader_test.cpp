@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 namespace felis {
 namespace {
 
@@ -176,6 +178,32 @@ TEST(Idx, LabelAboveNine) {
       error_message([&] { load_idx_pair(dir / "images", dir / "labels"); });
 
   EXPECT_TRUE(contains(message, "label 12 of image 1 is outside the 10 classes")) << message;
+}
+
+TEST(Idx, OutOfRangeLabelNamesLabelFile) {
+  TempDir dir;
+  fixtures::write_bytes(dir / "images", idx_bytes(kImagesMagic, {2, 2, 3}, kPixels));
+  fixtures::write_bytes(dir / "labels", idx_bytes(kLabelsMagic, {2}, {1, 200}));
+
+  const std::string message =
+      error_message([&] { load_idx_pair(dir / "images", dir / "labels"); });
+
+  EXPECT_TRUE(message.starts_with((dir / "labels").string() + ": label 200 of image 1 is "
+                                                              "outside the 10 classes [0, 10)"))
+      << message;
+}
+
+TEST(Idx, FifoRejected) {
+  TempDir dir;
+  fixtures::write_bytes(dir / "labels", idx_bytes(kLabelsMagic, {2}, kLabels));
+  ASSERT_EQ(mkfifo((dir / "images").c_str(), 0600), 0);
+
+  const std::string message =
+      error_message([&] { load_idx_pair(dir / "images", dir / "labels"); });
+
+  EXPECT_TRUE(contains(message, (dir / "images").string() +
+                                    ": is a named pipe (FIFO), not a regular file or directory"))
+      << message;
 }
 
 TEST(Idx, FashionNamesFromLabelContent) {

@@ -9,7 +9,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <spdlog/fmt/fmt.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 
 namespace felis {
@@ -62,6 +67,46 @@ void write_png_by_hand(const std::filesystem::path& file, uint32_t width, uint32
   append_chunk(png, "IEND", {});
 
   fixtures::write_bytes(file, png);
+}
+
+// Redirects file descriptor 2 to a temporary file for its lifetime, so that a test can
+// check what a decoder printed to stderr.
+class StderrCapture {
+public:
+  StderrCapture() : file_(std::tmpfile()), saved_(dup(2)) {
+    std::fflush(stderr);
+    dup2(fileno(file_), 2);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+  ~StderrCapture() {
+    std::fflush(stderr);
+    dup2(saved_, 2);
+    close(saved_);
+    std::fclose(file_);
+  }
+
+  std::string text() const {
+    std::fflush(stderr);
+    std::string text(4096, '\0');
+    const ssize_t size = pread(fileno(file_), text.data(), text.size(), 0);
+    text.resize(size > 0 ? static_cast<size_t>(size) : 0);
+    return text;
+  }
+
+private:
+  std::FILE* file_;
+  int saved_;
+};
+
+// Encodes `width` x `height` random RGB pixels with OpenCV as `extension` (".png" or ".jpg"),
+// so that compression cannot shrink them much and a cut file loses pixel data.
+std::vector<uint8_t> encoded_noise(const std::string& extension, int width, int height) {
+  cv::Mat noise(height, width, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  std::vector<uchar> bytes;
+  cv::imencode(extension, noise, bytes);
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
 // out = round((c * a + 255 * (255 - a)) / 255), computed in floating point.
@@ -388,6 +433,187 @@ TEST(Image, SharedPhotos) {
           << photo.name;
     }
   }
+}
+
+TEST(Image, DecoderWarningsStayOffStderr) {
+  TempDir dir;
+  const auto file = dir / "bad_crc.png";
+  // A 2x2 gray PNG whose tEXt chunk has a wrong CRC: libpng prints "libpng warning: tEXt: CRC
+  // error" and decodes the pixels.
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  std::vector<uint8_t> header;
+  fixtures::append_big_endian_u32(header, 2);
+  fixtures::append_big_endian_u32(header, 2);
+  header.insert(header.end(), {8, 0, 0, 0, 0});
+  append_chunk(png, "IHDR", header);
+  append_chunk(png, "tEXt", {'C', 'o', 'm', 'm', 'e', 'n', 't', 0, 'h', 'i'});
+  png[png.size() - 1] ^= 1;
+  std::vector<uint8_t> rows = {0, 1, 2, 0, 3, 4};
+  uLongf compressed_size = compressBound(static_cast<uLong>(rows.size()));
+  std::vector<uint8_t> compressed(compressed_size);
+  compress(compressed.data(), &compressed_size, rows.data(), static_cast<uLong>(rows.size()));
+  compressed.resize(compressed_size);
+  append_chunk(png, "IDAT", compressed);
+  append_chunk(png, "IEND", {});
+  fixtures::write_bytes(file, png);
+
+  StderrCapture capture;
+  const LoadedImage image = load_image(file, kGray2x2);
+
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{1, 2, 3, 4}));
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST(Image, SharedPhotoWarningsStayOffStderr) {
+  const auto file = fixtures::shared_data("photos/chelsea.png");
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "photo not found at " << file;
+
+  StderrCapture capture;
+  const LoadedImage image = load_image(file, kRgb2x2);
+
+  EXPECT_EQ(image.source_shape.width, 451);
+  EXPECT_EQ(capture.text(), "") << "libpng warns about chelsea.png's iCCP profile";
+}
+
+TEST(Image, TruncatedPngNamesDecoderError) {
+  TempDir dir;
+  const auto file = dir / "cut.png";
+  std::vector<uint8_t> bytes = encoded_noise(".png", 64, 64);
+  bytes.resize(bytes.size() / 2);
+  fixtures::write_bytes(file, bytes);
+
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, file.string())) << message;
+  EXPECT_TRUE(contains(message, "truncated or corrupt")) << message;
+  EXPECT_TRUE(contains(message, "libpng error: Read Error")) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST(Image, TruncatedJpegRejected) {
+  TempDir dir;
+  const auto file = dir / "cut.jpg";
+  std::vector<uint8_t> bytes = encoded_noise(".jpg", 64, 64);
+  bytes.resize(bytes.size() / 2);
+  fixtures::write_bytes(file, bytes);
+
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, file.string())) << message;
+  EXPECT_TRUE(contains(message, "the JPEG data ends early")) << message;
+  EXPECT_TRUE(contains(message, "re-download")) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST(Image, TruncatedSharedJpegRejected) {
+  const auto photo = fixtures::shared_data("photos/rocket.jpg");
+  if (!std::filesystem::exists(photo)) GTEST_SKIP() << "photo not found at " << photo;
+  TempDir dir;
+  const auto file = dir / "rocket.jpg";
+  std::vector<uint8_t> bytes = fixtures::read_bytes(photo);
+  bytes.resize(5000);
+  fixtures::write_bytes(file, bytes);
+
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, "the JPEG data ends early")) << message;
+  EXPECT_EQ(capture.text(), "");
+}
+
+// Expects load_image to reject `file` for declaring 32000x32000 pixels, before decoding.
+void expect_rejected_as_huge(const std::filesystem::path& file) {
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_EQ(message, file.string() + ": image is 32000x32000 (W x H), more than felis's limit "
+                                     "of 67108864 pixels; shrink it first");
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST(Image, HugePngRejectedBeforeDecoding) {
+  TempDir dir;
+  const auto file = dir / "huge.png";
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  std::vector<uint8_t> header;
+  fixtures::append_big_endian_u32(header, 32000);
+  fixtures::append_big_endian_u32(header, 32000);
+  header.insert(header.end(), {16, 6, 0, 0, 0});  // 16-bit RGBA
+  append_chunk(png, "IHDR", header);
+  const std::vector<uint8_t> row_start = {0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
+  append_chunk(png, "IDAT", row_start);
+  append_chunk(png, "IEND", {});
+  fixtures::write_bytes(file, png);
+
+  expect_rejected_as_huge(file);
+  EXPECT_EQ(kMaxImagePixels, 67108864);
+}
+
+TEST(Image, HugeBmpRejectedBeforeDecoding) {
+  TempDir dir;
+  const auto file = dir / "huge.bmp";
+  std::vector<uint8_t> bmp(54, 0);
+  auto put_u32 = [&](size_t at, uint32_t value) {
+    for (int i = 0; i < 4; ++i) bmp[at + i] = static_cast<uint8_t>(value >> (8 * i));
+  };
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  put_u32(2, 54);
+  put_u32(10, 54);  // pixel data offset
+  put_u32(14, 40);  // BITMAPINFOHEADER
+  put_u32(18, 32000);
+  put_u32(22, static_cast<uint32_t>(-32000));  // negative: rows stored top-down
+  bmp[26] = 1;   // planes
+  bmp[28] = 24;  // bits per pixel
+  fixtures::write_bytes(file, bmp);
+
+  expect_rejected_as_huge(file);
+}
+
+TEST(Image, HugeJpegRejectedBeforeDecoding) {
+  TempDir dir;
+  const auto file = dir / "huge.jpg";
+  const std::vector<uint8_t> jpeg = {
+      0xff, 0xd8,                                            // SOI
+      0xff, 0xe0, 0x00, 0x06, 'J', 'F', 'I', 'F',            // APP0 of 4 payload bytes
+      0xff, 0xc4, 0x00, 0x03, 0x00,                          // DHT, skipped
+      0xff, 0xc2, 0x00, 0x0b, 0x08, 0x7d, 0x00, 0x7d, 0x00,  // SOF2: 8-bit, 32000x32000
+      0x01, 0x01, 0x11, 0x00,                                // one component
+      0xff, 0xd9};                                           // EOI
+  fixtures::write_bytes(file, jpeg);
+
+  expect_rejected_as_huge(file);
+}
+
+TEST(Image, OpenCvSizeLimitReportedAsTooLarge) {
+  TempDir dir;
+  const auto file = dir / "huge.pgm";
+  // felis reads no PGM header, so OpenCV's own limit of 2^30 pixels rejects this one.
+  fixtures::write_text(file, "P5\n40000 40000\n255\n");
+
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, file.string() + ": image is too large")) << message;
+  EXPECT_TRUE(contains(message, "shrink it first")) << message;
+  EXPECT_FALSE(contains(message, "CV_IO_MAX_IMAGE")) << message;
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST(Image, FifoRejected) {
+  TempDir dir;
+  const auto file = dir / "pipe.png";
+  ASSERT_EQ(mkfifo(file.c_str(), 0600), 0);
+
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+
+  EXPECT_TRUE(contains(message, file.string() + ": is a named pipe (FIFO), not a regular file "
+                                                "or directory"))
+      << message;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
 
 namespace felis {
@@ -219,6 +221,229 @@ TEST(LoadData, GzippedTextRejected) {
 
   EXPECT_TRUE(contains(message, "is neither an HDF5 data set nor an IDX file")) << message;
   EXPECT_TRUE(contains(message, "1f 8b")) << message;
+}
+
+TEST(LoadData, FifoRejected) {
+  TempDir dir;
+  const auto path = dir / "data.h5";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+
+  const std::string message = error_message([&] { load_data(path); });
+
+  EXPECT_EQ(message, path.string() + ": is a named pipe (FIFO), not a regular file or "
+                                     "directory; give the path of a file or directory");
+}
+
+TEST(LoadData, SeveralTrainFilesRejected) {
+  TempDir dir;
+  {
+    H5Writer first(dir / "train_a.h5");
+    fixtures::write_split(first, "train", 2, 1, 1, {0, 1});
+    H5Writer second(dir / "train_b.h5");
+    fixtures::write_split(second, "train", 2, 1, 1, {1, 0});
+  }
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, dir.path().string())) << message;
+  EXPECT_TRUE(contains(message, "train_a.h5, train_b.h5")) << message;
+  EXPECT_TRUE(contains(message, "give one file")) << message;
+}
+
+TEST(LoadData, SeveralTestFilesRejected) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 1, 1, {0, 1});
+    H5Writer first(dir / "test_a.h5");
+    fixtures::write_split(first, "test", 2, 1, 1, {0, 1});
+    H5Writer second(dir / "test_b.h5");
+    fixtures::write_split(second, "test", 2, 1, 1, {1, 0});
+  }
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, "test_a.h5, test_b.h5")) << message;
+}
+
+TEST(LoadData, Hdf5AndIdxFilesRejected) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 1, 2, {0, 1});
+  }
+  write_idx_set(dir, {"train-images", "train-labels", "t10k-images", "t10k-labels"},
+                /*gzip=*/false);
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, "train_a.h5")) << message;
+  EXPECT_TRUE(contains(message, "train-images")) << message;
+  EXPECT_TRUE(contains(message, "give one")) << message;
+}
+
+TEST(LoadData, SeveralIdxCandidatesRejected) {
+  TempDir dir;
+  write_idx_set(dir, {"train-images-idx3-ubyte", "train-labels", "t10k-images", "t10k-labels"},
+                /*gzip=*/false);
+  fixtures::write_bytes(dir / "train-images-old", idx_bytes(kImagesMagic, {1, 1, 2}, {1, 2}));
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, "train-images-idx3-ubyte, train-images-old")) << message;
+}
+
+TEST(LoadData, IdxRawAndGzipTwinsTakeRaw) {
+  TempDir dir;
+  write_idx_set(dir,
+                {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"},
+                /*gzip=*/false);
+  // A .gz twin of different content: the raw file must win.
+  fixtures::write_gzip(dir / "train-images-idx3-ubyte.gz",
+                       idx_bytes(kImagesMagic, {2, 1, 2}, {0, 0, 0, 0}));
+
+  expect_tiny_idx_splits(load_data(dir.path()));
+}
+
+TEST(LoadData, Hdf5SplitShapesDiffer) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 8, 3, {0, 1});
+    H5Writer test(dir / "test_a.h5");
+    fixtures::write_split(test, "test", 2, 4, 3, {1, 0});
+  }
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_EQ(message, dir.path().string() +
+                         ": the train split has 8x8x3 images but the test split 4x4x3 "
+                         "(H x W x C); both splits must have one shape");
+}
+
+TEST(LoadData, IdxSplitShapesDiffer) {
+  TempDir dir;
+  fixtures::write_bytes(dir / "train-images", idx_bytes(kImagesMagic, {1, 2, 2}, {1, 2, 3, 4}));
+  fixtures::write_bytes(dir / "train-labels", idx_bytes(kLabelsMagic, {1}, {3}));
+  fixtures::write_bytes(dir / "t10k-images", idx_bytes(kImagesMagic, {1, 1, 2}, {1, 2}));
+  fixtures::write_bytes(dir / "t10k-labels", idx_bytes(kLabelsMagic, {1}, {3}));
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, "the train split has 2x2x1 images but the test split 1x2x1"))
+      << message;
+}
+
+TEST(LoadData, GeneratedClassNamesTakeLongerList) {
+  TempDir dir;
+  const auto file = dir / "both.h5";
+  {
+    H5Writer writer(file);
+    fixtures::write_split(writer, "train", 4, 1, 1, {0, 1, 0, 1});
+    fixtures::write_split(writer, "test", 2, 1, 1, {2, 1});
+  }
+  const auto other = dir / "other.h5";
+  {
+    H5Writer writer(other);
+    fixtures::write_split(writer, "train", 3, 1, 1, {0, 2, 1});
+    fixtures::write_split(writer, "test", 2, 1, 1, {1, 0});
+  }
+
+  const DataSplits test_longer = load_data(file);
+  const DataSplits train_longer = load_data(other);
+
+  const std::vector<std::string> three = {"0", "1", "2"};
+  EXPECT_EQ(test_longer.train.class_names, three);
+  ASSERT_TRUE(test_longer.test.has_value());
+  EXPECT_EQ(test_longer.test->class_names, three);
+  EXPECT_EQ(train_longer.train.class_names, three);
+  ASSERT_TRUE(train_longer.test.has_value());
+  EXPECT_EQ(train_longer.test->class_names, three);
+  EXPECT_EQ(train_longer.test->labels, (std::vector<int32_t>{1, 0}));
+}
+
+TEST(LoadData, ClassListsDiffer) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 1, 1, {0, 1});
+    train.write_fixed_strings("list_classes", {"cat", "dog"}, 4);
+    H5Writer test(dir / "test_a.h5");
+    fixtures::write_split(test, "test", 2, 1, 1, {2, 0});
+    test.write_fixed_strings("list_classes", {"cat", "dog", "bird"}, 4);
+  }
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, dir.path().string())) << message;
+  EXPECT_TRUE(contains(message, "(cat, dog)")) << message;
+  EXPECT_TRUE(contains(message, "(cat, dog, bird)")) << message;
+}
+
+TEST(LoadData, TestLabelOutsideTrainClasses) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 1, 1, {0, 1});
+    train.write_fixed_strings("list_classes", {"non-cat", "cat"}, 7);
+    H5Writer test(dir / "test_a.h5");
+    fixtures::write_split(test, "test", 2, 1, 1, {1, 2});
+  }
+
+  const std::string message = error_message([&] { load_data(dir.path()); });
+
+  EXPECT_TRUE(contains(message, (dir / "test_a.h5").string())) << message;
+  EXPECT_TRUE(contains(message, "label 2 of image 1 in the test split is outside the train "
+                                "split's 2 classes [0, 2)"))
+      << message;
+}
+
+TEST(LoadData, ClassListSharedWithUnnamedSplit) {
+  TempDir dir;
+  {
+    H5Writer train(dir / "train_a.h5");
+    fixtures::write_split(train, "train", 2, 1, 1, {0, 1});
+    train.write_fixed_strings("list_classes", {"non-cat", "cat"}, 7);
+    H5Writer test(dir / "test_a.h5");
+    fixtures::write_split(test, "test", 2, 1, 1, {0, 0});
+  }
+
+  const DataSplits splits = load_data(dir.path());
+
+  ASSERT_TRUE(splits.test.has_value());
+  EXPECT_EQ(splits.test->class_names, (std::vector<std::string>{"non-cat", "cat"}));
+}
+
+TEST(LoadData, OnlyLabelZeroRejected) {
+  TempDir dir;
+  const auto file = dir / "zeros.h5";
+  {
+    H5Writer writer(file);
+    fixtures::write_split(writer, "train", 2, 1, 1, {0, 0});
+    fixtures::write_split(writer, "test", 1, 1, 1, {0});
+  }
+
+  const std::string message = error_message([&] { load_data(file); });
+
+  EXPECT_TRUE(contains(message, file.string() + ": every label is 0")) << message;
+  EXPECT_TRUE(contains(message, "needs at least 2")) << message;
+}
+
+TEST(LoadData, IdxFashionNamesSharedBySplits) {
+  TempDir dir;
+  const std::vector<uint8_t> fashion_start = {9, 0, 0, 3, 0, 2, 7, 2, 5, 5};
+  fixtures::write_bytes(dir / "train-images",
+                        idx_bytes(kImagesMagic, {10, 1, 1}, std::vector<uint8_t>(10)));
+  fixtures::write_bytes(dir / "train-labels", idx_bytes(kLabelsMagic, {10}, fashion_start));
+  fixtures::write_bytes(dir / "t10k-images", idx_bytes(kImagesMagic, {1, 1, 1}, {0}));
+  fixtures::write_bytes(dir / "t10k-labels", idx_bytes(kLabelsMagic, {1}, {3}));
+
+  const DataSplits splits = load_data(dir.path());
+
+  ASSERT_TRUE(splits.test.has_value());
+  EXPECT_EQ(splits.train.class_names.at(9), "Ankle boot");
+  EXPECT_EQ(splits.test->class_names, splits.train.class_names);
 }
 
 TEST(LoadData, CourseCatDirectory) {

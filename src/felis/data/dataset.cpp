@@ -28,7 +28,7 @@ void Dataset::validate() const {
     if (labels[i] < 0 || labels[i] >= class_count()) {
       throw Error(fmt::format("{}: label {} of image {} is outside the {} classes [0, {}); "
                               "fix the labels or the class list",
-                              source, labels[i], i, class_count(), class_count() - 1));
+                              source, labels[i], i, class_count(), class_count()));
     }
   }
 }

@@ -20,6 +20,9 @@ struct Dataset {
   std::vector<uint8_t> pixels;           // (N, H, W, C), row-major
   std::vector<int32_t> labels;           // (N), each in [0, K)
   std::vector<std::string> class_names;  // (K)
+  // True when the file names no classes and the loader made up class_names ("0" up to the
+  // largest label, or the digits "0".."9" for IDX), so load_data may extend them.
+  bool generated_class_names = false;
   std::string source;                    // the file it came from, for messages
 
   int64_t image_size() const { return height * width * channels; }

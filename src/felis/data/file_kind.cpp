@@ -32,6 +32,21 @@ bool has_hdf5_signature(const std::filesystem::path& file) {
   return false;
 }
 
+std::string describe_file_type(std::filesystem::file_type type) {
+  switch (type) {
+    case std::filesystem::file_type::fifo:
+      return "a named pipe (FIFO)";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    case std::filesystem::file_type::block:
+      return "a block device";
+    case std::filesystem::file_type::character:
+      return "a character device";
+    default:
+      return "a special file";
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> read_file_start(const std::filesystem::path& file, size_t count) {
@@ -73,11 +88,22 @@ std::string describe_file_start(const std::vector<uint8_t>& bytes) {
   return fmt::format("it starts with bytes {}", hex);
 }
 
-void require_exists(const std::filesystem::path& path) {
+void require_file_or_directory(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
+  const fs::file_type type = fs::status(path, error).type();
+  if (type == fs::file_type::regular || type == fs::file_type::directory) return;
+  if (type == fs::file_type::not_found) {
     throw Error(fmt::format("{}: no such file or directory", path.string()));
   }
+  // file_type::none means that stat failed for another reason than a missing file.
+  if (type == fs::file_type::none) {
+    throw Error(fmt::format("{}: cannot be examined ({}); check its permissions", path.string(),
+                            error.message()));
+  }
+  throw Error(fmt::format("{}: is {}, not a regular file or directory; give the path of a file "
+                          "or directory",
+                          path.string(), describe_file_type(type)));
 }
 
 }  // namespace felis::detail

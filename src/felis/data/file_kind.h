@@ -31,7 +31,8 @@ FileKind detect_file_kind(const std::filesystem::path& file);
 // printable text, else hex such as "89 50 4e 47 0d 0a 1a 0a".
 std::string describe_file_start(const std::vector<uint8_t>& bytes);
 
-// Throws felis::Error "PATH: no such file or directory" unless `path` exists.
-void require_exists(const std::filesystem::path& path);
+// Throws felis::Error unless `path` exists and is a regular file or a directory, following
+// symbolic links. Reading a FIFO, socket or device could block forever or never end.
+void require_file_or_directory(const std::filesystem::path& path);
 
 }  // namespace felis::detail

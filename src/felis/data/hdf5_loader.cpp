@@ -136,7 +136,7 @@ Hdf5File open_hdf5_file(const std::filesystem::path& path) {
   // felis::Error instead.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 
-  detail::require_exists(path);
+  detail::require_file_or_directory(path);
   if (std::filesystem::is_directory(path)) {
     throw Error(fmt::format("{}: is a directory; expected an HDF5 file", path.string()));
   }
@@ -253,8 +253,26 @@ void read_images(const Hdf5File& file, const std::string& name, Dataset& out) {
   read_dataset(file, images, H5T_NATIVE_UINT8, out.pixels.data());
 }
 
+// Converts stored labels to int32 class indices. A value outside int32 is rejected with the
+// value as stored, so `Stored` must be wide enough for the file's type.
+template <typename Stored>
+std::vector<int32_t> to_class_indices(const Hdf5File& file, const std::string& name,
+                                      const std::vector<Stored>& values) {
+  std::vector<int32_t> labels;
+  labels.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::in_range<int32_t>(values[i])) {
+      throw Error(fmt::format("{}: label {} of image {} in '{}' is not a class index; fix the "
+                              "labels",
+                              file.path, values[i], i, name));
+    }
+    labels.push_back(static_cast<int32_t>(values[i]));
+  }
+  return labels;
+}
+
 // Reads `<prefix>_set_y`, which must hold one integer label per image.
-std::vector<int64_t> read_labels(const Hdf5File& file, const std::string& name,
+std::vector<int32_t> read_labels(const Hdf5File& file, const std::string& name,
                                  const std::string& images_name, int64_t image_count) {
   const Hdf5Dataset labels = open_dataset(file, name);
   const std::vector<hsize_t>& dims = labels.dims;
@@ -278,10 +296,16 @@ std::vector<int64_t> read_labels(const Hdf5File& file, const std::string& name,
   }
   check_read_size(file, labels, saturating_multiply(count, H5Tget_size(labels.type.get())));
 
-  // HDF5 converts any stored integer type to int64 while reading.
+  // HDF5 converts any stored integer type to the memory type while reading, but clips
+  // values that do not fit, so unsigned labels are read as uint64 and signed ones as int64.
+  if (H5Tget_sign(labels.type.get()) == H5T_SGN_NONE) {
+    std::vector<uint64_t> values(count);
+    read_dataset(file, labels, H5T_NATIVE_UINT64, values.data());
+    return to_class_indices(file, name, values);
+  }
   std::vector<int64_t> values(count);
   read_dataset(file, labels, H5T_NATIVE_INT64, values.data());
-  return values;
+  return to_class_indices(file, name, values);
 }
 
 std::vector<std::string> read_variable_length_strings(const Hdf5File& file,
@@ -342,10 +366,13 @@ std::vector<std::string> read_class_names(const Hdf5File& file) {
   return read_fixed_length_strings(file, classes, count);
 }
 
-// Class names "0", "1", ... up to the largest label, for files without list_classes.
+// Class names "0", "1", ... up to the largest label, for files without list_classes. The
+// list has at least "0" and "1", because a split such as a small test set may hold only
+// label 0 and a classifier has two classes or more; load_data rejects a data set whose
+// splits hold only label 0.
 std::vector<std::string> make_class_names(const Hdf5File& file,
-                                          const std::vector<int64_t>& labels) {
-  const int64_t max_label = *std::max_element(labels.begin(), labels.end());
+                                          const std::vector<int32_t>& labels) {
+  const int64_t max_label = std::max(*std::max_element(labels.begin(), labels.end()), 1);
   if (max_label >= static_cast<int64_t>(kMaxClasses)) {
     throw Error(fmt::format("{}: the largest label is {}, which would mean more than {} "
                             "classes; add a 'list_classes' dataset or fix the labels",
@@ -419,20 +446,13 @@ Dataset load_hdf5_split(const std::filesystem::path& path, const std::string& pr
   Dataset data;
   data.source = file.path;
   read_images(file, images_name, data);
-  const std::vector<int64_t> labels = read_labels(file, labels_name, images_name, data.count);
-
-  data.labels.reserve(labels.size());
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] < std::numeric_limits<int32_t>::min() ||
-        labels[i] > std::numeric_limits<int32_t>::max()) {
-      throw Error(fmt::format("{}: label {} of image {} in '{}' is not a class index; fix the "
-                              "labels",
-                              file.path, labels[i], i, labels_name));
-    }
-    data.labels.push_back(static_cast<int32_t>(labels[i]));
+  data.labels = read_labels(file, labels_name, images_name, data.count);
+  if (has_name(file, "list_classes")) {
+    data.class_names = read_class_names(file);
+  } else {
+    data.class_names = make_class_names(file, data.labels);
+    data.generated_class_names = true;
   }
-  data.class_names = has_name(file, "list_classes") ? read_class_names(file)
-                                                    : make_class_names(file, labels);
   data.validate();
   return data;
 }

@@ -101,7 +101,10 @@ std::string describe_magic(uint32_t magic) {
 // Reads an IDX file whose magic must be `expected_magic`: the header first, then exactly
 // the elements that the header promises, after bounding their size by kMaxIdxBytes.
 IdxArray read_idx(const std::filesystem::path& path, uint32_t expected_magic) {
-  detail::require_exists(path);
+  detail::require_file_or_directory(path);
+  if (std::filesystem::is_directory(path)) {
+    throw Error(fmt::format("{}: is a directory; expected an IDX file", path.string()));
+  }
   const std::string item_name = expected_magic == detail::kIdxImagesMagic ? "images" : "labels";
   GzipReader reader(path);
 
@@ -197,6 +200,16 @@ Dataset load_idx_pair(const std::filesystem::path& images, const std::filesystem
     data.class_names = kFashionClassNames;
   } else {
     for (int digit = 0; digit < 10; ++digit) data.class_names.push_back(std::to_string(digit));
+    data.generated_class_names = true;
+  }
+  // Checked here rather than by validate(), whose message names the image file.
+  for (size_t i = 0; i < data.labels.size(); ++i) {
+    if (data.labels[i] >= data.class_count()) {
+      throw Error(fmt::format("{}: label {} of image {} is outside the {} classes [0, {}); check "
+                              "that this is the label file of {}",
+                              labels.string(), data.labels[i], i, data.class_count(),
+                              data.class_count(), images.string()));
+    }
   }
   data.validate();
   return data;

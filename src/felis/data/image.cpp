@@ -2,6 +2,8 @@
 #include "felis/data/image.h"
 
 #include "felis/data/file_kind.h"
+#include "felis/data/image_header.h"
+#include "felis/data/stderr_capture.h"
 #include "felis/error.h"
 
 #include <opencv2/core.hpp>
@@ -11,6 +13,7 @@
 
 #include <fstream>
 #include <limits>
+#include <utility>
 
 namespace felis {
 
@@ -80,19 +83,106 @@ cv::Mat composite_over_white(const cv::Mat& image) {
   return out;
 }
 
-cv::Mat decode(const std::filesystem::path& file) {
-  detail::require_exists(file);
-  const std::string not_decodable = fmt::format(
-      "{}: cannot be decoded as an image; felis reads PNG, JPEG and BMP", file.string());
-  if (std::filesystem::is_directory(file)) throw Error(not_decodable);
-
-  cv::Mat decoded;
-  try {
-    decoded = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& error) {
-    throw Error(fmt::format("{} (OpenCV: {})", not_decodable, error.err));
+std::string kind_name(detail::FileKind kind) {
+  switch (kind) {
+    case detail::FileKind::png:
+      return "PNG";
+    case detail::FileKind::jpeg:
+      return "JPEG";
+    case detail::FileKind::bmp:
+      return "BMP";
+    default:
+      return "";
   }
-  if (decoded.empty()) throw Error(not_decodable);
+}
+
+// Appends " (decoder output: TEXT)" when the decoders printed something.
+std::string with_decoder_output(const std::string& message, const std::string& output) {
+  if (output.empty()) return message;
+  return fmt::format("{} (decoder output: {})", message, output);
+}
+
+void reject_if_too_large(const std::filesystem::path& file, uint64_t width, uint64_t height) {
+  // Both sides are below 2^32, so the product cannot overflow.
+  if (width * height > static_cast<uint64_t>(kMaxImagePixels)) {
+    throw Error(fmt::format("{}: image is {}x{} (W x H), more than felis's limit of {} pixels; "
+                            "shrink it first",
+                            file.string(), width, height, kMaxImagePixels));
+  }
+}
+
+// The message for a file that OpenCV could not decode, or decoded with a libpng error.
+std::string undecodable_message(const std::filesystem::path& file, detail::FileKind kind,
+                                const std::string& output) {
+  const std::string name = kind_name(kind);
+  if (name.empty()) {
+    return with_decoder_output(
+        fmt::format("{}: cannot be decoded as an image; felis reads PNG, JPEG and BMP",
+                    file.string()),
+        output);
+  }
+  return with_decoder_output(fmt::format("{}: cannot be decoded as a {} image; the file is "
+                                         "truncated or corrupt, re-download it",
+                                         file.string(), name),
+                             output);
+}
+
+// Runs cv::imread and returns the image with what the decoders printed to stderr.
+std::pair<cv::Mat, std::string> read_with_captured_stderr(const std::filesystem::path& file,
+                                                          detail::FileKind kind) {
+  // NOTE: libpng and libjpeg print warnings and errors to stderr themselves, and OpenCV
+  // 4.6 does not let a caller install their handlers. felis prints only its own one-line
+  // errors, so fd 2 is redirected while the decoder runs (see StderrCapture). That is
+  // safe only while no other thread writes to stderr, and felis's callers of load_image
+  // (predict and info) run on the main thread alone.
+  detail::StderrCapture capture;
+  try {
+    cv::Mat image = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+    return {std::move(image), capture.text()};
+  } catch (const cv::Exception& error) {
+    // OpenCV 4.6 checks the declared size against CV_IO_MAX_IMAGE_WIDTH, _HEIGHT and
+    // _PIXELS (2^20, 2^20 and 2^30 unless set by OPENCV_IO_MAX_IMAGE_* variables). Only
+    // formats whose header felis does not read get that far with a huge size.
+    if (error.err.find("CV_IO_MAX_IMAGE") != std::string::npos) {
+      throw Error(fmt::format("{}: image is too large to decode; felis reads images of at most "
+                              "{} pixels, shrink it first",
+                              file.string(), kMaxImagePixels));
+    }
+    throw Error(with_decoder_output(
+        fmt::format("{} (OpenCV: {})", undecodable_message(file, kind, ""), error.err),
+        capture.text()));
+  }
+}
+
+cv::Mat decode(const std::filesystem::path& file) {
+  detail::require_file_or_directory(file);
+  if (std::filesystem::is_directory(file)) {
+    throw Error(fmt::format("{}: cannot be decoded as an image; felis reads PNG, JPEG and BMP",
+                            file.string()));
+  }
+  const detail::FileKind kind = detail::detect_file_kind(file);
+  if (const auto size = detail::read_declared_size(file, kind)) {
+    reject_if_too_large(file, size->width, size->height);
+  }
+
+  auto [decoded, output] = read_with_captured_stderr(file, kind);
+  if (decoded.empty()) throw Error(undecodable_message(file, kind, output));
+  // libjpeg fills the missing rows of a cut file with gray and only warns, and a libpng
+  // error means that the pixels, if any came out, are incomplete.
+  if (kind == detail::FileKind::jpeg &&
+      output.find("Premature end of JPEG file") != std::string::npos) {
+    throw Error(with_decoder_output(fmt::format("{}: the JPEG data ends early, so the file is "
+                                                "truncated; re-download it",
+                                                file.string()),
+                                    output));
+  }
+  if (output.find("libpng error") != std::string::npos) {
+    throw Error(undecodable_message(file, kind, output));
+  }
+  // Formats without a header check above come through OpenCV's larger limit.
+  reject_if_too_large(file, static_cast<uint64_t>(decoded.cols),
+                      static_cast<uint64_t>(decoded.rows));
+
   if (decoded.depth() != CV_8U && decoded.depth() != CV_16U) {
     throw Error(fmt::format("{}: has samples of OpenCV depth {}; felis reads 8- and 16-bit "
                             "images",

@@ -19,6 +19,12 @@
 
 namespace felis {
 
+// Maximum pixels (width x height) of an image that load_image decodes: 2^26 = 67,108,864,
+// about 8192 x 8192. load_image reads the size from a PNG, BMP or JPEG header before
+// decoding, so a small file that declares a huge image cannot make the decoder reserve
+// gigabytes (a 16-bit RGBA image at this limit already takes 512 MiB).
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
 struct ImageShape {
   int64_t height = 0;
   int64_t width = 0;
@@ -35,8 +41,12 @@ struct LoadedImage {
 
 // Decodes `file` and converts it to `target` by the rule above. A target height and width
 // of 0 keep the image's size, and target channels 0 keep it gray or RGB, so a target of
-// {0, 0, 0} applies only steps 2 and 3. Throws felis::Error when the file is missing or
-// cannot be decoded as an image, or when the target shape is invalid.
+// {0, 0, 0} applies only steps 2 and 3. Throws felis::Error when the file is missing, not a
+// regular file, truncated, larger than kMaxImagePixels or otherwise not decodable, or when
+// the target shape is invalid. Warnings that the decoders print are dropped, and their
+// errors become part of the felis::Error message.
+// Not thread-safe: while decoding, it redirects the process's stderr (file descriptor 2)
+// to capture what libpng and libjpeg print, so call it from one thread only, as felis does.
 LoadedImage load_image(const std::filesystem::path& file, const ImageShape& target);
 
 // Writes (H, W, C) RGB or gray pixels as a PNG file. Throws felis::Error on failure.

@@ -3,6 +3,7 @@
 #include "felis/data/hdf5_splits.h"
 #include "felis/data/idx_file.h"
 #include "felis/data/loaders.h"
+#include "felis/data/split_agreement.h"
 #include "felis/error.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -31,17 +32,17 @@ std::vector<std::string> sorted_file_names(const fs::path& directory) {
   return names;
 }
 
-// Returns the first name (in sorted order) that starts with `prefix` and ends with
-// `suffix`. Sorting prefers "train-images-idx3-ubyte" to its ".gz" twin when both exist.
-std::optional<std::string> find_name(const std::vector<std::string>& names,
-                                     std::string_view prefix, std::string_view suffix = "") {
+// Returns the names (in sorted order) that start with `prefix` and end with `suffix`.
+std::vector<std::string> find_names(const std::vector<std::string>& names,
+                                    std::string_view prefix, std::string_view suffix = "") {
+  std::vector<std::string> found;
   for (const std::string& name : names) {
     if (name.starts_with(prefix) && name.ends_with(suffix) &&
         name.size() >= prefix.size() + suffix.size()) {
-      return name;
+      found.push_back(name);
     }
   }
-  return std::nullopt;
+  return found;
 }
 
 std::string list_entries(const std::vector<std::string>& names) {
@@ -55,35 +56,86 @@ std::string list_entries(const std::vector<std::string>& names) {
   return listed;
 }
 
-void validate_splits(const DataSplits& splits) {
+bool all_labels_zero(const Dataset& data) {
+  return std::all_of(data.labels.begin(), data.labels.end(),
+                     [](int32_t label) { return label == 0; });
+}
+
+// Validates each split, then makes them agree (see reconcile_splits).
+void validate_splits(const fs::path& path, DataSplits& splits) {
   splits.train.validate();
   if (splits.test) splits.test->validate();
+  // An HDF5 split without list_classes gets the made-up names "0" and "1" even when every
+  // label is 0, so that a test split may hold one class, but the data set needs two.
+  auto only_label_zero = [](const Dataset& data) {
+    return data.generated_class_names && data.class_count() == 2 && all_labels_zero(data);
+  };
+  const bool one_class = only_label_zero(splits.train) &&
+                         (!splits.test || only_label_zero(*splits.test));
+  if (one_class) {
+    throw Error(fmt::format("{}: every label is 0 and no class list names more classes; a "
+                            "classifier needs at least 2, so fix the labels",
+                            path.string()));
+  }
+  detail::reconcile_splits(path, splits);
+}
+
+// Returns the one name in `candidates`, nullopt when there is none, and throws when there
+// are several, because picking one by its name could load the wrong data set.
+std::optional<std::string> single_candidate(const fs::path& directory,
+                                            const std::vector<std::string>& candidates,
+                                            std::string_view pattern) {
+  if (candidates.empty()) return std::nullopt;
+  if (candidates.size() > 1) {
+    throw Error(fmt::format("{}: contains several {} files ({}); give one file as the path, or "
+                            "keep only one of them in the directory",
+                            directory.string(), pattern, list_entries(candidates)));
+  }
+  return candidates.front();
 }
 
 // A directory in the course's layout: train_*.h5, with test_*.h5 when there is one.
 std::optional<DataSplits> load_hdf5_directory(const fs::path& directory,
                                               const std::vector<std::string>& names) {
-  const std::optional<std::string> train = find_name(names, "train_", ".h5");
+  const std::optional<std::string> train =
+      single_candidate(directory, find_names(names, "train_", ".h5"), "train_*.h5");
   if (!train) return std::nullopt;
+  const std::optional<std::string> test =
+      single_candidate(directory, find_names(names, "test_", ".h5"), "test_*.h5");
   DataSplits splits{.train = load_hdf5_split(directory / *train, "train"), .test = {}};
-  if (const std::optional<std::string> test = find_name(names, "test_", ".h5")) {
-    splits.test = load_hdf5_split(directory / *test, "test");
-  }
+  if (test) splits.test = load_hdf5_split(directory / *test, "test");
   return splits;
+}
+
+constexpr std::array<std::string_view, 4> kIdxPrefixes = {"train-images", "train-labels",
+                                                          "t10k-images", "t10k-labels"};
+
+// Returns the one IDX file starting with `prefix`, or nullopt. A raw file and its .gz twin,
+// as `gunzip -k` leaves them, count as one and the raw file is read.
+std::optional<std::string> find_idx_file(const fs::path& directory,
+                                         const std::vector<std::string>& names,
+                                         std::string_view prefix) {
+  const std::vector<std::string> candidates = find_names(names, prefix);
+  if (candidates.size() == 2 && candidates[1] == candidates[0] + ".gz") return candidates[0];
+  if (candidates.size() > 1) {
+    throw Error(fmt::format("{}: contains several files starting with {} ({}); keep only one, "
+                            "or one raw file and its .gz twin",
+                            directory.string(), prefix, list_entries(candidates)));
+  }
+  if (candidates.empty()) return std::nullopt;
+  return candidates.front();
 }
 
 // A directory with the four IDX files of MNIST or Fashion-MNIST, gzipped or raw.
 std::optional<DataSplits> load_idx_directory(const fs::path& directory,
                                              const std::vector<std::string>& names) {
-  const std::array<std::string_view, 4> prefixes = {"train-images", "train-labels",
-                                                    "t10k-images", "t10k-labels"};
   std::array<std::optional<std::string>, 4> found;
   std::vector<std::string_view> missing;
-  for (size_t i = 0; i < prefixes.size(); ++i) {
-    found[i] = find_name(names, prefixes[i]);
-    if (!found[i]) missing.push_back(prefixes[i]);
+  for (size_t i = 0; i < kIdxPrefixes.size(); ++i) {
+    found[i] = find_idx_file(directory, names, kIdxPrefixes[i]);
+    if (!found[i]) missing.push_back(kIdxPrefixes[i]);
   }
-  if (missing.size() == prefixes.size()) return std::nullopt;
+  if (missing.size() == kIdxPrefixes.size()) return std::nullopt;
   if (!missing.empty()) {
     throw Error(fmt::format("{}: contains some IDX files but none starting with {}; put all four "
                             "(train-images, train-labels, t10k-images, t10k-labels) together",
@@ -93,8 +145,24 @@ std::optional<DataSplits> load_idx_directory(const fs::path& directory,
                     .test = load_idx_pair(directory / *found[2], directory / *found[3])};
 }
 
+// Throws when the directory contains both an HDF5 data set and IDX files, because either
+// choice could be the wrong one.
+void reject_mixed_formats(const fs::path& directory, const std::vector<std::string>& names) {
+  const std::vector<std::string> hdf5_names = find_names(names, "train_", ".h5");
+  std::vector<std::string> idx_names;
+  for (std::string_view prefix : kIdxPrefixes) {
+    const std::vector<std::string> found = find_names(names, prefix);
+    idx_names.insert(idx_names.end(), found.begin(), found.end());
+  }
+  if (hdf5_names.empty() || idx_names.empty()) return;
+  throw Error(fmt::format("{}: contains both HDF5 files ({}) and IDX files ({}); give one file "
+                          "as the path, or keep one data set per directory",
+                          directory.string(), list_entries(hdf5_names), list_entries(idx_names)));
+}
+
 DataSplits load_directory(const fs::path& directory) {
   const std::vector<std::string> names = sorted_file_names(directory);
+  reject_mixed_formats(directory, names);
   if (std::optional<DataSplits> splits = load_hdf5_directory(directory, names)) return *splits;
   if (std::optional<DataSplits> splits = load_idx_directory(directory, names)) return *splits;
   throw Error(fmt::format("{}: no data set found; expected train_*.h5 and test_*.h5 (HDF5) or "
@@ -143,12 +211,12 @@ DataSplits load_idx_file(const fs::path& file, uint32_t magic) {
 }  // namespace
 
 DataSplits load_data(const fs::path& path) {
-  detail::require_exists(path);
+  detail::require_file_or_directory(path);
 
   DataSplits splits;
   if (fs::is_directory(path)) {
     splits = load_directory(path);
-    validate_splits(splits);
+    validate_splits(path, splits);
     return splits;
   }
 
@@ -185,7 +253,7 @@ DataSplits load_data(const fs::path& path) {
                             path.string(),
                             detail::describe_file_start(detail::read_file_start(path, 16))));
   }
-  validate_splits(splits);
+  validate_splits(path, splits);
   return splits;
 }
 

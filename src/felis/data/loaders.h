@@ -9,19 +9,21 @@
 namespace felis {
 
 // Loads the splits at `path`, recognising the format by the file's bytes:
-//  - a directory holding train_*.h5 and, optionally, test_*.h5 (the course's layout); the
-//    first name in sorted order wins when several match. Or a directory with the four
-//    IDX files of MNIST or Fashion-MNIST (train-images, train-labels, t10k-images,
-//    t10k-labels, gzipped or raw);
+//  - a directory holding one train_*.h5 and, optionally, one test_*.h5 (the course's
+//    layout). Or a directory with the four IDX files of MNIST or Fashion-MNIST
+//    (train-images, train-labels, t10k-images, t10k-labels, each gzipped or raw, or both);
+//    a directory with several candidates for one file, or with both formats, is rejected;
 //  - one HDF5 file with *_set_x and *_set_y datasets: train is the train_ split, or else
 //    the test_ split, or else the only split; test is the test_ split when there is one;
 //  - one IDX image file whose label file sits beside it under the usual name (train only);
-//  - nothing else: an image is not a data set.
+//  - nothing else: an image, a FIFO or a device is not a data set.
+// The two splits must have one image shape and one class list (see split_agreement.h).
 DataSplits load_data(const std::filesystem::path& path);
 
 // One HDF5 file in the course's layout: `<prefix>_set_x` (N, H, W, C) with C = 1 or 3, or
 // (N, H, W), uint8; `<prefix>_set_y` (N), (1, N) or (N, 1) integers; optional
-// `list_classes` (K) strings, else the class names are "0" up to the largest label.
+// `list_classes` (K) strings, else the class names are "0" up to the largest label, and at
+// least "0" and "1".
 // Returns the split whose prefix is `prefix` ("train" or "test"), or, when `prefix` is
 // empty, the only split in the file. Rejects a dataset that would take more than 16 GiB
 // in memory or more than the file can store.
