@@ -105,9 +105,9 @@ case "$command" in
     build
     status=0
     ctest --preset release --parallel "$(nproc)" || status=$?
-    # CTest shows only "Skipped"; the reasons are in its log.
-    grep -h -A1 "^\[  SKIPPED \]\|Skipped$" "$root/build/release/Testing/Temporary/LastTest.log" 2>/dev/null |
-      grep -v "^\[  SKIPPED \]\|^--$\|Skipped$" | sort -u | sed 's/^/skipped: /' || true
+    # CTest shows only "Skipped"; GoogleTest's reason follows the line ending in ": Skipped".
+    awk 'previous ~ /: Skipped$/ { print "skipped: " $0 } { previous = $0 }' \
+      "$root/build/release/Testing/Temporary/LastTest.log" 2>/dev/null | sort -u || true
     exit $status
     ;;
   *) usage ;;
