@@ -24,10 +24,18 @@ struct Parameter {
   bool decays;  // whether the L2 penalty applies (weights yes, biases no)
 };
 
+// A tensor a layer keeps and saves but does not train, such as batch normalization's
+// running mean.
+template <typename T>
+struct Buffer {
+  std::string name;  // unique within the layer, and distinct from its parameters' names
+  Tensor<T>* value;
+};
+
 // What a forward or backward pass may use besides its tensors.
 struct PassContext {
   ThreadPool* pool;
-  bool training;
+  bool training;  // training mode (dropout active, batch statistics) or inference mode
 };
 
 template <typename T>
@@ -50,6 +58,7 @@ public:
   virtual void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) = 0;
 
   virtual std::vector<Parameter<T>> parameters() { return {}; }
+  virtual std::vector<Buffer<T>> buffers() { return {}; }
 };
 
 }  // namespace felis
