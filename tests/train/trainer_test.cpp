@@ -60,7 +60,7 @@ TEST(Trainer, L2PenaltyAddsToCost) {
 // Every parameter byte of a model trained with the given thread count.
 std::vector<unsigned char> trained_bytes(int threads, Precision precision, int64_t batch) {
   const Dataset data = fixtures::synthetic_dataset(300, 8, 1, 3, 5);
-  Model model = build_model({.preset = "softmax", .precision = precision, .init = Init::normal},
+  Model model = build_model({.preset = "softmax", .precision = precision, .init = Init::he},
                             {1, 8, 8}, data.class_names);
   train(model, data, nullptr,
         {.epochs = 3, .batch_size = batch, .learning_rate = 0.1, .seed = 9, .threads = threads});

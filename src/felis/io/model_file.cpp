@@ -37,12 +37,21 @@ Handle create_group(hid_t parent, const std::string& name) {
   return group;
 }
 
+// A layer's parameters and buffers, each a named tensor saved as /layers/<i>/<name>.
+template <typename T>
+std::vector<Buffer<T>> saved_tensors(Layer<T>& layer) {
+  std::vector<Buffer<T>> tensors;
+  for (const auto& parameter : layer.parameters()) tensors.push_back({parameter.name, parameter.value});
+  for (const auto& buffer : layer.buffers()) tensors.push_back(buffer);
+  return tensors;
+}
+
 template <typename T>
 void write_parameters(hid_t file, Network<T>& network) {
   Handle layers = create_group(file, "layers");
   for (size_t i = 0; i < network.layer_count(); ++i) {
     Handle group = create_group(layers.get(), std::to_string(i));
-    for (const auto& parameter : network.layer(i).parameters()) {
+    for (const auto& parameter : saved_tensors(network.layer(i))) {
       const Shape& shape = parameter.value->shape();
       std::vector<hsize_t> dims(shape.begin(), shape.end());
       Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
@@ -61,7 +70,7 @@ void write_parameters(hid_t file, Network<T>& network) {
 template <typename T>
 void read_parameters(hid_t file, Network<T>& network) {
   for (size_t i = 0; i < network.layer_count(); ++i) {
-    for (const auto& parameter : network.layer(i).parameters()) {
+    for (const auto& parameter : saved_tensors(network.layer(i))) {
       const std::string name = fmt::format("layers/{}/{}", i, parameter.name);
       if (H5Lexists(file, "layers", H5P_DEFAULT) <= 0 ||
           H5Lexists(file, fmt::format("layers/{}", i).c_str(), H5P_DEFAULT) <= 0 ||

@@ -24,6 +24,26 @@ void Dense<T>::init_normal(double stddev, std::mt19937_64& rng) {
 }
 
 template <typename T>
+std::unique_ptr<Layer<T>> Dense<T>::from_config(const nlohmann::json& config) {
+  constexpr int64_t kMaxSize = int64_t{1} << 30;
+  auto read = [&](const char* key) {
+    if (!config.contains(key) || !config[key].is_number_integer() || config[key].get<int64_t>() < 1 ||
+        config[key].get<int64_t>() > kMaxSize) {
+      throw Error(fmt::format("dense layer {}: '{}' must be an integer from 1 to {}",
+                              config.dump().substr(0, 200), key, kMaxSize));
+    }
+    return config[key].get<int64_t>();
+  };
+  const int64_t inputs = read("inputs");
+  const int64_t units = read("units");
+  if (inputs > kMaxSize / units) {
+    throw Error(fmt::format("dense layer of {} x {} weights is larger than the limit of {}",
+                            units, inputs, kMaxSize));
+  }
+  return std::make_unique<Dense<T>>(inputs, units);
+}
+
+template <typename T>
 nlohmann::json Dense<T>::config() const {
   return {{"type", "dense"}, {"inputs", inputs()}, {"units", units()}};
 }

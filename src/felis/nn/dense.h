@@ -7,6 +7,8 @@
 
 #include "felis/nn/layer.h"
 
+#include <memory>
+
 namespace felis {
 
 template <typename T>
@@ -17,6 +19,10 @@ public:
 
   // Draws every weight from N(0, stddev^2); biases stay zero.
   void init_normal(double stddev, std::mt19937_64& rng);
+
+  // Builds {"type": "dense", "inputs": D, "units": K}; throws felis::Error when a field is
+  // missing or outside 1 to 2^30.
+  static std::unique_ptr<Layer<T>> from_config(const nlohmann::json& config);
 
   nlohmann::json config() const override;
   Shape output_shape(const Shape& sample_input) const override;

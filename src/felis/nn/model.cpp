@@ -1,7 +1,10 @@
 #include "felis/nn/model.h"
 
 #include "felis/error.h"
-#include "felis/nn/dense.h"
+#include "felis/nn/init.h"
+#include "felis/nn/layer_factory.h"
+#include "felis/nn/model_spec.h"
+#include "felis/nn/numpy_random.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -12,23 +15,33 @@ std::string to_string(Precision precision) {
 }
 
 Precision precision_from_string(const std::string& name) {
-  if (name == "float32") return Precision::float32;
-  if (name == "float64") return Precision::float64;
-  throw UsageError(fmt::format("unknown precision '{}'; use float32 or float64", name));
+  if (name == "float32" || name == "float") return Precision::float32;
+  if (name == "float64" || name == "double") return Precision::float64;
+  throw UsageError(fmt::format("unknown precision '{}'; use float32 (or float) or float64 (or "
+                               "double)",
+                               name));
 }
 
 Init init_from_string(const std::string& name) {
+  if (name == "auto") return Init::automatic;
   if (name == "zeros") return Init::zeros;
-  if (name == "normal") return Init::normal;
-  throw UsageError(fmt::format("unknown initialization '{}'; use zeros or normal", name));
+  if (name == "course") return Init::course;
+  if (name == "he") return Init::he;
+  if (name == "glorot") return Init::glorot;
+  throw UsageError(fmt::format("unknown initialization '{}'; use auto, zeros, course, he or "
+                               "glorot",
+                               name));
 }
 
-const std::vector<std::pair<std::string, std::string>>& model_presets() {
-  static const std::vector<std::pair<std::string, std::string>> presets = {
-      {"logreg", "binary logistic regression: dense 1, sigmoid (2 classes)"},
-      {"softmax", "softmax regression: dense K, softmax (any number of classes)"},
-  };
-  return presets;
+std::string to_string(Init init) {
+  switch (init) {
+    case Init::automatic: return "auto";
+    case Init::zeros: return "zeros";
+    case Init::course: return "course";
+    case Init::he: return "he";
+    case Init::glorot: return "glorot";
+  }
+  return "auto";
 }
 
 Model::Model(Networks network, std::string name, std::vector<std::string> class_names)
@@ -54,17 +67,42 @@ int64_t Model::parameter_count() {
 
 namespace {
 
-template <typename T>
-Network<T> build_network(const ModelOptions& options, const Shape& input_shape, int64_t classes) {
-  const int64_t inputs = element_count(input_shape);
-  const bool binary = options.preset == "logreg";
-  Network<T> network(input_shape, binary ? OutputKind::sigmoid : OutputKind::softmax);
-  auto dense = std::make_unique<Dense<T>>(inputs, binary ? 1 : classes);
-  if (options.init == Init::normal) {
-    std::mt19937_64 rng(options.seed);
-    dense->init_normal(options.init_stddev, rng);
+InitKind weight_init(Init init, const std::string& preset) {
+  switch (init) {
+    case Init::automatic:
+      return preset == "logreg" || preset == "softmax" ? InitKind::zeros : InitKind::he;
+    case Init::zeros: return InitKind::zeros;
+    case Init::course:
+      return preset == "course-2layer" ? InitKind::course_small : InitKind::course_scaled;
+    case Init::he: return InitKind::he;
+    case Init::glorot: return InitKind::glorot;
   }
-  network.add(std::move(dense));
+  return InitKind::zeros;
+}
+
+// Builds the layers of `spec` and draws every weight tensor named W, layer by layer, from
+// one generator, as the course's notebooks draw W1, W2, ... after np.random.seed(seed).
+template <typename T>
+Network<T> build_network(const ModelSpec& spec, const Shape& input_shape, InitKind init,
+                         uint64_t seed) {
+  Network<T> network(input_shape, spec.output);
+  NumpyRandom rng(static_cast<uint32_t>(seed));
+  bool first_dense_after_flatten = spec.layers.front().value("type", "") == "flatten";
+  for (const auto& config : spec.layers) {
+    auto layer = make_layer<T>(config);
+    for (auto& parameter : layer->parameters()) {
+      if (parameter.name != "W") continue;
+      init_weights(*parameter.value, init, rng);
+      // The course flattens images as (H, W, C); felis feeds (C, H, W).
+      if (init != InitKind::zeros && config.value("type", "") == "dense" &&
+          first_dense_after_flatten) {
+        permute_columns_hwc_to_chw(*parameter.value, input_shape[0], input_shape[1],
+                                   input_shape[2]);
+      }
+    }
+    if (config.value("type", "") == "dense") first_dense_after_flatten = false;
+    network.add(std::move(layer));
+  }
   return network;
 }
 
@@ -73,18 +111,17 @@ Network<T> build_network(const ModelOptions& options, const Shape& input_shape, 
 Model build_model(const ModelOptions& options, const Shape& input_shape,
                   const std::vector<std::string>& class_names) {
   const auto classes = static_cast<int64_t>(class_names.size());
-  if (options.preset != "logreg" && options.preset != "softmax") {
-    throw UsageError(fmt::format("unknown model '{}'; use logreg or softmax", options.preset));
+  const ModelSpec spec = resolve_model_spec(options.preset, input_shape, classes);
+  if (options.seed > UINT32_MAX) {
+    throw UsageError(fmt::format("--seed {} is larger than numpy's limit of 2^32 - 1",
+                                 options.seed));
   }
-  if (options.preset == "logreg" && classes != 2) {
-    throw UsageError(fmt::format("logreg is binary but the data set has {} classes; "
-                                 "use --model softmax",
-                                 classes));
-  }
-  Model::Networks network = options.precision == Precision::float32
-                                ? Model::Networks(build_network<float>(options, input_shape, classes))
-                                : Model::Networks(build_network<double>(options, input_shape, classes));
-  return Model(std::move(network), options.preset, class_names);
+  const InitKind init = weight_init(options.init, spec.name);
+  Model::Networks network =
+      options.precision == Precision::float32
+          ? Model::Networks(build_network<float>(spec, input_shape, init, options.seed))
+          : Model::Networks(build_network<double>(spec, input_shape, init, options.seed));
+  return Model(std::move(network), spec.name, class_names);
 }
 
 }  // namespace felis

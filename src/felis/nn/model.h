@@ -17,12 +17,13 @@ std::string to_string(Precision precision);
 // Throws felis::UsageError for a name other than float32 or float64.
 Precision precision_from_string(const std::string& name);
 
-enum class Init { zeros, normal };
-// Throws felis::UsageError for a name other than zeros or normal.
+// Initial weights: zeros; `course`, the course notebooks' draws (randn * 0.01 for
+// course-2layer, randn / sqrt(fan_in) for the other models) from numpy's generator;
+// He; Glorot. `automatic` is zeros for logreg and softmax and He for the rest.
+enum class Init { automatic, zeros, course, he, glorot };
+// Throws felis::UsageError for a name other than auto, zeros, course, he or glorot.
 Init init_from_string(const std::string& name);
-
-// The model presets of build_model, one line of help each.
-const std::vector<std::pair<std::string, std::string>>& model_presets();
+std::string to_string(Init init);
 
 class Model {
 public:
@@ -30,7 +31,7 @@ public:
 
   Model(Networks network, std::string name, std::vector<std::string> class_names);
 
-  const std::string& name() const { return name_; }  // the preset it was built from
+  const std::string& name() const { return name_; }  // the preset, or "custom"
   const std::vector<std::string>& class_names() const { return class_names_; }
   int64_t class_count() const { return static_cast<int64_t>(class_names_.size()); }
   Precision precision() const;
@@ -54,17 +55,15 @@ private:
 };
 
 struct ModelOptions {
-  std::string preset = "logreg";
+  std::string preset = "logreg";  // a preset name or a spec string (see model_spec.h)
   Precision precision = Precision::float64;
-  Init init = Init::zeros;
-  double init_stddev = 0.01;  // for Init::normal
-  uint64_t seed = 1;
+  Init init = Init::automatic;
+  uint64_t seed = 1;  // seeds numpy's generator for the initial weights, as np.random.seed
 };
 
-// Builds a preset for images of (C, H, W) and `class_names`:
-//   logreg   dense 1, sigmoid output (binary logistic regression; needs exactly 2 classes)
-//   softmax  dense K, softmax output (multinomial logistic regression)
-// Throws felis::UsageError for an unknown preset or logreg on more than 2 classes.
+// Builds the model a preset or spec describes for images of (C, H, W) and `class_names`,
+// with initial weights. Throws felis::UsageError for an unknown preset, an invalid spec,
+// or a spec that does not fit the input or the classes.
 Model build_model(const ModelOptions& options, const Shape& input_shape,
                   const std::vector<std::string>& class_names);
 

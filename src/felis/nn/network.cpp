@@ -1,7 +1,7 @@
 #include "felis/nn/network.h"
 
 #include "felis/error.h"
-#include "felis/nn/dense.h"
+#include "felis/nn/layer_factory.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -14,16 +14,30 @@ Network<T>::Network(Shape input_shape, OutputKind output)
 template <typename T>
 void Network<T>::add(std::unique_ptr<Layer<T>> layer) {
   output_shape_ = layer->output_shape(output_shape_);
+  const std::string type = layer->config().value("type", "");
+  if (type == "dense" && !layers_.empty() && layers_.back()->config().value("type", "") == "flatten") {
+    skipped_.back() = true;
+  }
   layers_.push_back(std::move(layer));
+  skipped_.push_back(false);
   outputs_.resize(layers_.size());
   gradients_.resize(layers_.size());
+  input_shapes_.resize(layers_.size());
 }
 
 template <typename T>
 const Tensor<T>& Network<T>::forward(const Tensor<T>& x, const PassContext& context) {
-  assert(!layers_.empty());
+  return forward_from(0, x, context);
+}
+
+template <typename T>
+const Tensor<T>& Network<T>::forward_from(size_t first, const Tensor<T>& x,
+                                          const PassContext& context) {
+  assert(first < layers_.size());
   const Tensor<T>* input = &x;
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  for (size_t i = first; i < layers_.size(); ++i) {
+    input_shapes_[i] = input->shape();
+    if (skipped_[i]) continue;
     layers_[i]->forward(*input, outputs_[i], context);
     input = &outputs_[i];
   }
@@ -31,11 +45,20 @@ const Tensor<T>& Network<T>::forward(const Tensor<T>& x, const PassContext& cont
 }
 
 template <typename T>
-void Network<T>::backward(const Tensor<T>& dlogits, const PassContext& context) {
+void Network<T>::backward(const Tensor<T>& dlogits, const PassContext& context,
+                          bool input_gradients) {
   const Tensor<T>* dy = &dlogits;
   for (size_t i = layers_.size(); i-- > 0;) {
-    // The first layer's input gradient is never needed.
-    Tensor<T>* dx = i == 0 ? nullptr : &gradients_[i];
+    if (skipped_[i]) {
+      // dy is the next dense layer's dx; give it the shape flatten received.
+      if (i > 0 || input_gradients) gradients_[i + 1].reshape(input_shapes_[i]);
+      if (input_gradients) gradients_[i] = gradients_[i + 1];
+      continue;
+    }
+    // The network's input gradient is not needed in training, nor is the gradient at a
+    // skipped flatten that comes first.
+    const bool needs_dx = input_gradients || (i > 0 && !(i == 1 && skipped_[0]));
+    Tensor<T>* dx = needs_dx ? &gradients_[i] : nullptr;
     layers_[i]->backward(*dy, dx, context);
     dy = dx;
   }
@@ -64,22 +87,6 @@ nlohmann::json Network<T>::architecture() const {
   return {{"input_shape", input_shape_}, {"output", to_string(output_)}, {"layers", layers}};
 }
 
-namespace {
-
-int64_t read_positive(const nlohmann::json& config, const char* key, int64_t max_value) {
-  if (!config.contains(key) || !config[key].is_number_integer()) {
-    throw Error(fmt::format("layer {} has no integer '{}'", config.dump(), key));
-  }
-  const auto value = config[key].get<int64_t>();
-  if (value < 1 || value > max_value) {
-    throw Error(fmt::format("layer {}: '{}' is {}, expected 1 to {}", config.dump(), key, value,
-                            max_value));
-  }
-  return value;
-}
-
-}  // namespace
-
 template <typename T>
 Network<T> Network<T>::from_architecture(const nlohmann::json& architecture,
                                          int64_t max_parameters) {
@@ -97,16 +104,14 @@ Network<T> Network<T>::from_architecture(const nlohmann::json& architecture,
     Network network(input_shape, output_kind_from_string(architecture.at("output")));
     int64_t parameters = 0;
     for (const auto& config : architecture.at("layers")) {
-      const std::string type = config.at("type");
-      if (type != "dense") throw Error(fmt::format("unknown layer type '{}'", type));
-      const int64_t inputs = read_positive(config, "inputs", max_parameters);
-      const int64_t units = read_positive(config, "units", max_parameters);
-      parameters += (inputs + 1) * units;
-      if (inputs > max_parameters / units || parameters > max_parameters) {
-        throw Error(fmt::format("layer {} needs more than the limit of {} parameters",
-                                config.dump(), max_parameters));
+      // The sizes are bounded before anything is allocated; make_layer checks the rest.
+      const int64_t size = declared_size(config);
+      if (size > max_parameters - parameters) {
+        throw Error(fmt::format("layer {} needs more than the limit of {} values",
+                                config.dump().substr(0, 200), max_parameters));
       }
-      network.add(std::make_unique<Dense<T>>(inputs, units));
+      parameters += size;
+      network.add(make_layer<T>(config));
     }
     if (network.layer_count() == 0) throw Error("the architecture has no layers");
     return network;

@@ -27,9 +27,19 @@ public:
   // Logits (N, K) for a batch x (N, C, H, W). The returned tensor lives until the next call.
   const Tensor<T>& forward(const Tensor<T>& x, const PassContext& context);
 
+  // Logits for `x` fed to layer `first` instead of the network's input; layers before it
+  // are not run. For gradient checks.
+  const Tensor<T>& forward_from(size_t first, const Tensor<T>& x, const PassContext& context);
+
   // Back-propagates dL/dlogits through every layer, setting every parameter's gradient.
-  // Requires forward() of the same batch just before.
-  void backward(const Tensor<T>& dlogits, const PassContext& context);
+  // With `input_gradients`, also keeps dL/d(input of layer i) for every i, see
+  // input_gradient(). Requires forward() of the same batch just before.
+  void backward(const Tensor<T>& dlogits, const PassContext& context, bool input_gradients = false);
+
+  // dL/d(input of layer i) from the last backward(..., true); layer i's input from the
+  // last forward().
+  const Tensor<T>& input_gradient(size_t i) const { return gradients_.at(i); }
+  const Tensor<T>& layer_input(size_t i, const Tensor<T>& x) const { return i == 0 ? x : outputs_.at(i - 1); }
 
   std::vector<Parameter<T>> parameters();
   int64_t parameter_count();
@@ -55,6 +65,10 @@ private:
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Tensor<T>> outputs_;    // outputs_[i] is layer i's output for the last batch
   std::vector<Tensor<T>> gradients_;  // scratch for dL/d(input of layer i)
+  std::vector<Shape> input_shapes_;   // input_shapes_[i] is layer i's input shape, last batch
+  // skipped_[i]: layer i is a flatten before a dense layer, which reads any input as
+  // (N, D) anyway, so the batch is not copied.
+  std::vector<bool> skipped_;
 };
 
 }  // namespace felis

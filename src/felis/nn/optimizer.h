@@ -1,9 +1,15 @@
-// Gradient descent and the L2 penalty.
+// Optimizers and the L2 penalty.
 //
-// Legend: W a weight tensor, m the number of samples in the batch, lambda the L2 strength.
+// Legend: p a parameter, g its gradient, lr the learning rate, t the step count from 1,
+// m the number of samples in the batch, lambda the L2 strength.
+// An optimizer keeps its state (velocities, moments) per parameter, in the order of the
+// parameter list it is given at every step; that list must not change between steps.
 #pragma once
 
 #include "felis/nn/layer.h"
+
+#include <memory>
+#include <string>
 
 namespace felis {
 
@@ -13,18 +19,94 @@ namespace felis {
 template <typename T>
 double apply_l2_penalty(const std::vector<Parameter<T>>& parameters, double lambda, int64_t m);
 
-// Plain gradient descent: p -= learning_rate * dp for every parameter. With the full
-// training set per step this is the course's loop; with shuffled mini-batches it is SGD.
+// Scales every gradient by max_norm / ||g|| when the global norm ||g|| over all of them
+// exceeds max_norm. Returns ||g|| before clipping. Does nothing when max_norm is 0.
 template <typename T>
-class GradientDescent {
+double clip_gradient_norm(const std::vector<Parameter<T>>& parameters, double max_norm);
+
+enum class OptimizerKind { sgd, momentum, rmsprop, adam };
+
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double learning_rate = 0.01;
+  double momentum = 0.9;  // beta of momentum; also Adam's beta1
+  double beta2 = 0.999;   // RMSprop's and Adam's decay of squared gradients
+  double epsilon = 1e-8;  // added to the root of the squared-gradient average
+};
+
+// Throws felis::UsageError for a name other than sgd, momentum, rmsprop or adam.
+OptimizerKind optimizer_kind_from_string(const std::string& name);
+std::string to_string(OptimizerKind kind);
+
+template <typename T>
+class Optimizer {
 public:
-  explicit GradientDescent(double learning_rate) : learning_rate_(learning_rate) {}
-  void step(const std::vector<Parameter<T>>& parameters);
+  virtual ~Optimizer() = default;
+  // Updates every parameter from its gradient.
+  virtual void step(const std::vector<Parameter<T>>& parameters) = 0;
+
   double learning_rate() const { return learning_rate_; }
   void set_learning_rate(double learning_rate) { learning_rate_ = learning_rate; }
 
-private:
+protected:
+  explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) {}
   double learning_rate_;
 };
+
+// Plain gradient descent: p -= lr * g. With the full training set per step this is the
+// course's loop; with shuffled mini-batches it is SGD.
+template <typename T>
+class GradientDescent final : public Optimizer<T> {
+public:
+  explicit GradientDescent(double learning_rate) : Optimizer<T>(learning_rate) {}
+  void step(const std::vector<Parameter<T>>& parameters) override;
+};
+
+// Momentum: v = beta v + (1 - beta) g; p -= lr * v (the course's form).
+template <typename T>
+class Momentum final : public Optimizer<T> {
+public:
+  Momentum(double learning_rate, double beta) : Optimizer<T>(learning_rate), beta_(beta) {}
+  void step(const std::vector<Parameter<T>>& parameters) override;
+
+private:
+  double beta_;
+  std::vector<Tensor<T>> velocity_;  // one per parameter, its shape
+};
+
+// RMSprop: s = beta2 s + (1 - beta2) g^2; p -= lr * g / (sqrt(s) + epsilon).
+template <typename T>
+class RmsProp final : public Optimizer<T> {
+public:
+  RmsProp(double learning_rate, double beta2, double epsilon)
+      : Optimizer<T>(learning_rate), beta2_(beta2), epsilon_(epsilon) {}
+  void step(const std::vector<Parameter<T>>& parameters) override;
+
+private:
+  double beta2_;
+  double epsilon_;
+  std::vector<Tensor<T>> square_average_;  // one per parameter
+};
+
+// Adam: v = beta1 v + (1 - beta1) g, s = beta2 s + (1 - beta2) g^2,
+// p -= lr * (v / (1 - beta1^t)) / (sqrt(s / (1 - beta2^t)) + epsilon).
+template <typename T>
+class Adam final : public Optimizer<T> {
+public:
+  Adam(double learning_rate, double beta1, double beta2, double epsilon)
+      : Optimizer<T>(learning_rate), beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {}
+  void step(const std::vector<Parameter<T>>& parameters) override;
+
+private:
+  double beta1_;
+  double beta2_;
+  double epsilon_;
+  int64_t steps_ = 0;                      // t
+  std::vector<Tensor<T>> first_moment_;    // v, one per parameter
+  std::vector<Tensor<T>> second_moment_;   // s, one per parameter
+};
+
+template <typename T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerOptions& options);
 
 }  // namespace felis

@@ -40,6 +40,11 @@ public:
     shape_ = std::move(shape);
     data_.resize(static_cast<size_t>(element_count(shape_)));
   }
+  // Gives the same elements a new shape with the same element count; never reallocates.
+  void reshape(Shape shape) {
+    assert(element_count(shape) == size());
+    shape_ = std::move(shape);
+  }
   void set_zero() { std::fill(data_.begin(), data_.end(), T(0)); }
 
   const Shape& shape() const { return shape_; }

@@ -24,6 +24,22 @@ void validate(const TrainOptions& options) {
     throw UsageError(fmt::format("learning-rate decay {} must be in (0, 1]; 1 keeps the rate",
                                  options.learning_rate_decay));
   }
+  if (options.decay_every < 1) {
+    throw UsageError(fmt::format("learning-rate decay interval {} must be at least 1 epoch",
+                                 options.decay_every));
+  }
+  if (!(options.momentum >= 0 && options.momentum < 1) || !(options.beta2 >= 0 && options.beta2 < 1)) {
+    throw UsageError(fmt::format("momentum {} and beta2 {} must lie in [0, 1)", options.momentum,
+                                 options.beta2));
+  }
+  if (!(options.epsilon > 0 && std::isfinite(options.epsilon))) {
+    throw UsageError(fmt::format("epsilon {} must be a positive finite number", options.epsilon));
+  }
+  if (!(options.clip_norm >= 0 && std::isfinite(options.clip_norm))) {
+    throw UsageError(fmt::format("gradient clipping norm {} must be a finite number >= 0; 0 "
+                                 "turns clipping off",
+                                 options.clip_norm));
+  }
   if (!std::isfinite(options.l2) || options.l2 < 0) {
     throw UsageError(fmt::format("L2 strength {} must be a finite number >= 0", options.l2));
   }
@@ -84,7 +100,11 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
   ThreadPool pool(options.threads);
   const PassContext context{.pool = &pool, .training = true};
   const auto parameters = network.parameters();
-  GradientDescent<T> optimizer(options.learning_rate);
+  auto optimizer = make_optimizer<T>({.kind = options.optimizer,
+                                      .learning_rate = options.learning_rate,
+                                      .momentum = options.momentum,
+                                      .beta2 = options.beta2,
+                                      .epsilon = options.epsilon});
 
   TrainResult result;
   const auto start = Clock::now();
@@ -94,8 +114,8 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
   double epoch_cost_sum = 0.0;
   for (int64_t step = 0; step < total_steps; ++step) {
     const int64_t position = step % steps_per_epoch;
-    if (position == 0 && step > 0) {
-      optimizer.set_learning_rate(optimizer.learning_rate() * options.learning_rate_decay);
+    if (position == 0 && step > 0 && (step / steps_per_epoch) % options.decay_every == 0) {
+      optimizer->set_learning_rate(optimizer->learning_rate() * options.learning_rate_decay);
     }
     if (!full_batch) {
       if (position == 0) shuffle(order, rng);
@@ -117,12 +137,24 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
           options.l2 > 0 ? fmt::format(" and L2 {}", options.l2) : "",
           options.learning_rate / 100, options.l2 > 0 ? ", or a smaller --l2" : ""));
     }
-    optimizer.step(parameters);
+    clip_gradient_norm(parameters, options.clip_norm);
+    optimizer->step(parameters);
 
     // Records: the cost every cost_every steps, and a line per epoch of an SGD run.
     cost_sum += cost;
     ++cost_terms;
     epoch_cost_sum += cost;
+    if (callbacks.on_step) {
+      const double training_seconds = seconds_since(start) - scoring_seconds;
+      callbacks.on_step({.step = step + 1,
+                         .steps = total_steps,
+                         .epoch = step / steps_per_epoch + 1,
+                         .epochs = chunk_count(total_steps, steps_per_epoch),
+                         .loss = epoch_cost_sum / static_cast<double>(position + 1),
+                         .images_per_second = static_cast<double>((step + 1) * batch) /
+                                              std::max(training_seconds, 1e-9),
+                         .elapsed_seconds = training_seconds});
+    }
     if (options.cost_every > 0 && step % options.cost_every == 0) {
       const CostRecord record{step, full_batch ? cost : cost_sum / cost_terms};
       result.costs.push_back(record);
@@ -135,7 +167,7 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
       epoch.epoch = step / steps_per_epoch + 1;
       epoch.epochs = chunk_count(total_steps, steps_per_epoch);
       epoch.loss = epoch_cost_sum / static_cast<double>(position + 1);
-      epoch.learning_rate = optimizer.learning_rate();
+      epoch.learning_rate = optimizer->learning_rate();
       const double training_seconds = seconds_since(start) - scoring_seconds;
       epoch.images_per_second =
           static_cast<double>(std::min((step + 1) * batch, epoch.epoch * n)) /

@@ -5,6 +5,7 @@
 #include "felis/data/dataset.h"
 #include "felis/error.h"
 #include "felis/nn/model.h"
+#include "felis/nn/optimizer.h"
 
 #include <functional>
 #include <optional>
@@ -16,7 +17,13 @@ struct TrainOptions {
   int64_t epochs = 0;       // passes over the training set; used when iterations is 0
   int64_t batch_size = 0;   // images per step; 0 means the whole training set
   double learning_rate = 0.005;
-  double learning_rate_decay = 1.0;  // factor applied to the rate after every epoch; 1 keeps it
+  double learning_rate_decay = 1.0;  // factor applied to the rate every decay_every epochs
+  int64_t decay_every = 1;           // epochs between decays: 1 is exponential, more is steps
+  OptimizerKind optimizer = OptimizerKind::sgd;
+  double momentum = 0.9;   // momentum's beta, Adam's beta1
+  double beta2 = 0.999;    // RMSprop's and Adam's
+  double epsilon = 1e-8;   // RMSprop's and Adam's
+  double clip_norm = 0.0;  // clip the global gradient norm to this; 0 never clips
   double l2 = 0.0;          // lambda of the penalty lambda / (2 m) * sum W^2
   uint64_t seed = 1;        // seeds the mini-batch shuffle
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
@@ -49,9 +56,21 @@ struct TrainResult {
   double train_seconds = 0.0;  // the loop alone, without loading data or per-epoch scoring
 };
 
+// Where a run stands after a step, for progress displays.
+struct StepRecord {
+  int64_t step = 0;   // steps done, from 1
+  int64_t steps = 0;  // steps in the whole run
+  int64_t epoch = 0;  // 1-based epoch of this step
+  int64_t epochs = 0;
+  double loss = 0.0;  // mean mini-batch cost so far in this epoch
+  double images_per_second = 0.0;
+  double elapsed_seconds = 0.0;  // training steps only
+};
+
 struct TrainCallbacks {
   std::function<void(const CostRecord&)> on_cost;
   std::function<void(const EpochRecord&)> on_epoch;
+  std::function<void(const StepRecord&)> on_step;
 };
 
 // Thrown when the cost becomes NaN or infinite. The model's weights are then unusable.
