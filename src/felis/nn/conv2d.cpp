@@ -1,0 +1,262 @@
+#include "felis/nn/conv2d.h"
+
+#include "felis/error.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace felis {
+namespace {
+
+// The sizes of one convolution over one sample.
+struct Geometry {
+  int64_t channels;  // C
+  int64_t height;    // H
+  int64_t width;     // W
+  int64_t kernel;    // k
+  int64_t stride;    // s
+  int64_t padding;   // p
+  int64_t out_height;  // Ho
+  int64_t out_width;   // Wo
+
+  int64_t input_size() const { return channels * height * width; }
+  int64_t column_rows() const { return channels * kernel * kernel; }
+  int64_t column_cols() const { return out_height * out_width; }
+};
+
+// Unrolls one sample x (C, H, W) into cols (C*k*k, Ho*Wo): row (c*k + u)*k + v, column
+// i*Wo + j holds x[c, i*s - p + u, j*s - p + v], or zero where that falls in the padding.
+template <typename T>
+void im2col(const T* x, const Geometry& g, T* cols) {
+  for (int64_t c = 0; c < g.channels; ++c) {
+    const T* plane = x + c * g.height * g.width;
+    for (int64_t u = 0; u < g.kernel; ++u) {
+      for (int64_t v = 0; v < g.kernel; ++v) {
+        for (int64_t i = 0; i < g.out_height; ++i) {
+          T* out = cols + i * g.out_width;
+          const int64_t row = i * g.stride - g.padding + u;
+          if (row < 0 || row >= g.height) {
+            std::fill(out, out + g.out_width, T(0));
+            continue;
+          }
+          const T* in = plane + row * g.width;
+          for (int64_t j = 0; j < g.out_width; ++j) {
+            const int64_t col = j * g.stride - g.padding + v;
+            out[j] = col >= 0 && col < g.width ? in[col] : T(0);
+          }
+        }
+        cols += g.column_cols();
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: sets dx (C, H, W) to the sum, over every entry of dcols
+// (C*k*k, Ho*Wo), of that entry added at the pixel im2col read it from. Padding entries
+// are dropped.
+template <typename T>
+void col2im(const T* dcols, const Geometry& g, T* dx) {
+  std::fill(dx, dx + g.input_size(), T(0));
+  for (int64_t c = 0; c < g.channels; ++c) {
+    T* plane = dx + c * g.height * g.width;
+    for (int64_t u = 0; u < g.kernel; ++u) {
+      for (int64_t v = 0; v < g.kernel; ++v) {
+        for (int64_t i = 0; i < g.out_height; ++i) {
+          const int64_t row = i * g.stride - g.padding + u;
+          if (row < 0 || row >= g.height) continue;
+          const T* in = dcols + i * g.out_width;
+          T* out = plane + row * g.width;
+          for (int64_t j = 0; j < g.out_width; ++j) {
+            const int64_t col = j * g.stride - g.padding + v;
+            if (col >= 0 && col < g.width) out[col] += in[j];
+          }
+        }
+        dcols += g.column_cols();
+      }
+    }
+  }
+}
+
+int64_t read_integer(const nlohmann::json& config, const char* key, int64_t min_value,
+                     int64_t max_value) {
+  if (!config.contains(key) || !config[key].is_number_integer()) {
+    throw Error(fmt::format("conv2d layer {} has no integer '{}'", config.dump().substr(0, 200),
+                            key));
+  }
+  const auto value = config[key].get<int64_t>();
+  if (value < min_value || value > max_value) {
+    throw Error(fmt::format("conv2d layer {}: '{}' is {}, expected {} to {}",
+                            config.dump().substr(0, 200), key, value, min_value, max_value));
+  }
+  return value;
+}
+
+std::string shape_string(const Shape& shape) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+  }
+  return text + ")";
+}
+
+}  // namespace
+
+template <typename T>
+Conv2d<T>::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+                  int64_t padding)
+    : stride_(stride), padding_(padding),
+      weights_({out_channels, in_channels, kernel, kernel}), bias_({out_channels}),
+      weights_grad_({out_channels, in_channels, kernel, kernel}), bias_grad_({out_channels}) {
+  assert(in_channels >= 1 && out_channels >= 1 && kernel >= 1 && stride >= 1 && padding >= 0);
+  weights_.set_zero();
+  bias_.set_zero();
+}
+
+template <typename T>
+std::unique_ptr<Layer<T>> Conv2d<T>::from_config(const nlohmann::json& config) {
+  const int64_t in_channels = read_integer(config, "in_channels", 1, kMaxConvChannels);
+  const int64_t out_channels = read_integer(config, "out_channels", 1, kMaxConvChannels);
+  const int64_t kernel = read_integer(config, "kernel", 1, kMaxConvKernel);
+  const int64_t stride = read_integer(config, "stride", 1, kMaxConvKernel);
+  const int64_t padding = read_integer(config, "padding", 0, kMaxConvKernel);
+  return std::make_unique<Conv2d<T>>(in_channels, out_channels, kernel, stride, padding);
+}
+
+template <typename T>
+nlohmann::json Conv2d<T>::config() const {
+  return {{"type", "conv2d"},       {"in_channels", in_channels()},
+          {"out_channels", out_channels()}, {"kernel", kernel()},
+          {"stride", stride()},     {"padding", padding()}};
+}
+
+template <typename T>
+Shape Conv2d<T>::output_shape(const Shape& sample_input) const {
+  const std::string layer =
+      fmt::format("conv2d layer ({} -> {} channels, kernel {}, stride {}, padding {})",
+                  in_channels(), out_channels(), kernel(), stride(), padding());
+  const bool positive = std::all_of(sample_input.begin(), sample_input.end(),
+                                    [](int64_t side) { return side >= 1; });
+  if (sample_input.size() != 3 || !positive) {
+    throw Error(fmt::format("{} expects a sample of shape (C, H, W) but gets {}", layer,
+                            shape_string(sample_input)));
+  }
+  if (sample_input[0] != in_channels()) {
+    throw Error(fmt::format("{} expects {} input channels but gets a sample of shape {}; set "
+                            "in_channels to {}",
+                            layer, in_channels(), shape_string(sample_input), sample_input[0]));
+  }
+  const int64_t height = sample_input[1];
+  const int64_t width = sample_input[2];
+  if (std::min(height, width) + 2 * padding() < kernel()) {
+    throw Error(fmt::format("{} gets a sample of shape {}, whose side plus twice the padding "
+                            "is smaller than the kernel; use a smaller kernel or more padding",
+                            layer, shape_string(sample_input)));
+  }
+  return {out_channels(), (height + 2 * padding() - kernel()) / stride() + 1,
+          (width + 2 * padding() - kernel()) / stride() + 1};
+}
+
+// For each sample n: cols (C*k*k, Ho*Wo) = im2col(x_n), then
+// Y_n (F, Ho*Wo) = W (F, C*k*k) cols + b, with b added to every column.
+template <typename T>
+void Conv2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) {
+  assert(x.shape().size() == 4 && x.dim(1) == in_channels());
+  input_ = &x;
+  const int64_t height = x.dim(2);
+  const int64_t width = x.dim(3);
+  assert(std::min(height, width) + 2 * padding() >= kernel());
+  const Geometry g{in_channels(), height, width, kernel(), stride(), padding(),
+                   (height + 2 * padding() - kernel()) / stride() + 1,
+                   (width + 2 * padding() - kernel()) / stride() + 1};
+  const int64_t n = x.dim(0);
+  const int64_t chunks = chunk_count(n, kConvChunkSamples);
+  y.resize({n, out_channels(), g.out_height, g.out_width});
+  if (chunk_columns_.size() < static_cast<size_t>(chunks)) chunk_columns_.resize(chunks);
+
+  const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
+  const auto b = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias_.data(),
+                                                                        out_channels());
+  context.pool->run(chunks, [&](int64_t chunk) {
+    Tensor<T>& columns = chunk_columns_[static_cast<size_t>(chunk)];
+    columns.resize({g.column_rows(), g.column_cols()});
+    const auto cols = std::as_const(columns).matrix();
+    const int64_t last = std::min(n, (chunk + 1) * kConvChunkSamples);
+    for (int64_t sample = chunk * kConvChunkSamples; sample < last; ++sample) {
+      im2col(x.data() + sample * g.input_size(), g, columns.data());
+      MatrixMap<T> Y(y.data() + sample * out_channels() * g.column_cols(), out_channels(),
+                     g.column_cols());
+      Y.noalias() = W * cols;
+      Y.colwise() += b;
+    }
+  });
+}
+
+// For each sample n, with cols = im2col(x_n) rebuilt and dY_n (F, Ho*Wo):
+//   dW (F, C*k*k) += dY_n cols^T,  db (F) += row sums of dY_n,
+//   dX_n (C, H, W) = col2im(W^T dY_n).
+// dW and db are summed per chunk of samples, then over chunks in order.
+template <typename T>
+void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
+  assert(input_ != nullptr && input_->dim(0) >= 1);
+  const Tensor<T>& x = *input_;
+  const Geometry g{in_channels(), x.dim(2), x.dim(3), kernel(), stride(), padding(),
+                   dy.dim(2), dy.dim(3)};
+  assert(dy.shape() == (Shape{x.dim(0), out_channels(), g.out_height, g.out_width}));
+  const int64_t n = x.dim(0);
+  const int64_t chunks = chunk_count(n, kConvChunkSamples);
+  const int64_t fan_in = g.column_rows();
+  if (chunk_columns_.size() < static_cast<size_t>(chunks)) chunk_columns_.resize(chunks);
+  if (chunk_grads_.size() < static_cast<size_t>(chunks)) chunk_grads_.resize(chunks);
+  if (dx != nullptr) dx->resize(x.shape());
+
+  const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
+  context.pool->run(chunks, [&](int64_t chunk) {
+    Tensor<T>& columns = chunk_columns_[static_cast<size_t>(chunk)];
+    columns.resize({fan_in, g.column_cols()});
+    auto cols = columns.matrix();
+    Tensor<T>& partial = chunk_grads_[static_cast<size_t>(chunk)];
+    partial.resize({out_channels(), fan_in + 1});  // dW | db
+    partial.set_zero();
+    auto P = partial.matrix();
+    const int64_t last = std::min(n, (chunk + 1) * kConvChunkSamples);
+    for (int64_t sample = chunk * kConvChunkSamples; sample < last; ++sample) {
+      im2col(x.data() + sample * g.input_size(), g, columns.data());
+      const ConstMatrixMap<T> dY(dy.data() + sample * out_channels() * g.column_cols(),
+                                 out_channels(), g.column_cols());
+      P.leftCols(fan_in).noalias() += dY * cols.transpose();
+      // A plain loop, because Eigen's vectorized sum() of a row starts at the row's first
+      // aligned address, so its rounding would depend on where dy was allocated.
+      for (int64_t f = 0; f < out_channels(); ++f) {
+        T sum = 0;
+        for (int64_t j = 0; j < g.column_cols(); ++j) sum += dY(f, j);
+        P(f, fan_in) += sum;
+      }
+      if (dx != nullptr) {
+        cols.noalias() = W.transpose() * dY;  // dcols, reusing the buffer
+        col2im(columns.data(), g, dx->data() + sample * g.input_size());
+      }
+    }
+  });
+
+  auto dW = weights_grad_.matrix();
+  auto db = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias_grad_.data(), out_channels());
+  dW = chunk_grads_[0].matrix().leftCols(fan_in);
+  db = chunk_grads_[0].matrix().col(fan_in);
+  for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+    const auto P = std::as_const(chunk_grads_[static_cast<size_t>(chunk)]).matrix();
+    dW += P.leftCols(fan_in);
+    db += P.col(fan_in);
+  }
+}
+
+template <typename T>
+std::vector<Parameter<T>> Conv2d<T>::parameters() {
+  return {{"W", &weights_, &weights_grad_, true}, {"b", &bias_, &bias_grad_, false}};
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+
+}  // namespace felis

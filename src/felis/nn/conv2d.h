@@ -1,0 +1,81 @@
+// Conv2d: a 2-D convolution (cross-correlation, as in most frameworks) with square
+// kernels, a stride and zero padding.
+//
+// Legend: N samples, C input channels, H x W input pixels, F filters (output channels),
+// k kernel side, s stride, p zero padding on every side, Ho x Wo output pixels with
+// Ho = (H + 2p - k) / s + 1 and Wo = (W + 2p - k) / s + 1 (integer division).
+//
+//   y[n, f, i, j] = b[f] + sum over c, u, v of W[f, c, u, v] * x[n, c, i*s - p + u, j*s - p + v]
+//
+// where x reads as zero outside the H x W image.
+#pragma once
+
+#include "felis/nn/layer.h"
+
+#include <memory>
+
+namespace felis {
+
+template <typename T>
+class Conv2d final : public Layer<T> {
+public:
+  // Weights and bias start at zero. Requires every argument >= 1 except padding >= 0;
+  // from_config() checks values that come from a file.
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+         int64_t padding);
+
+  // Builds the layer that config() describes. Throws felis::Error naming the field when
+  // one is missing, not an integer or out of range (channels 1 to kMaxConvChannels,
+  // kernel, stride and padding up to kMaxConvKernel, padding from 0, the others from 1).
+  // NOTE: it does not bound the weight count F*C*k*k, which can reach 2^44; a caller
+  // reading an untrusted file checks that against its own limit before calling this.
+  static std::unique_ptr<Layer<T>> from_config(const nlohmann::json& config);
+
+  // {"type": "conv2d", "in_channels", "out_channels", "kernel", "stride", "padding"}.
+  nlohmann::json config() const override;
+
+  // (F, Ho, Wo) for a sample (C, H, W). Throws felis::Error when the sample is not 3-D,
+  // has another channel count than in_channels(), or Ho or Wo would be below 1.
+  Shape output_shape(const Shape& sample_input) const override;
+
+  // y (N, F, Ho, Wo) from x (N, C, H, W). Keeps a pointer to x for backward().
+  void forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) override;
+  // dy (N, F, Ho, Wo); sets dW and db, and dx (N, C, H, W) when dx is not null.
+  void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) override;
+
+  std::vector<Parameter<T>> parameters() override;
+
+  int64_t in_channels() const { return weights_.dim(1); }
+  int64_t out_channels() const { return weights_.dim(0); }
+  int64_t kernel() const { return weights_.dim(2); }
+  int64_t stride() const { return stride_; }
+  int64_t padding() const { return padding_; }
+
+private:
+  int64_t stride_;
+  int64_t padding_;
+  Tensor<T> weights_;       // W (F, C, k, k), read as an (F, C*k*k) matrix
+  Tensor<T> bias_;          // b (F)
+  Tensor<T> weights_grad_;  // dW (F, C, k, k)
+  Tensor<T> bias_grad_;     // db (F)
+
+  // x (N, C, H, W), cached by forward for backward. Backward rebuilds the column
+  // matrices from x instead of caching them: caching would cost N*C*k*k*Ho*Wo values,
+  // k*k times the input, while im2col is cheap next to the matrix products.
+  const Tensor<T>* input_ = nullptr;
+
+  // Scratch per chunk of samples, kept across batches so that a batch allocates nothing.
+  std::vector<Tensor<T>> chunk_columns_;  // (C*k*k, Ho*Wo) im2col of one sample, then dcols
+  std::vector<Tensor<T>> chunk_grads_;    // (F, C*k*k + 1) partial dW | db, summed in order
+};
+
+// Samples per task in Conv2d's parallel loops. Fixed, so that the sums of dW and db over
+// chunks, and with them the results, do not depend on the number of threads.
+// NOTE: chosen to keep two threads busy on batches of 32 to 64; not tuned further.
+inline constexpr int64_t kConvChunkSamples = 4;
+
+// Bounds that Conv2d::from_config accepts.
+inline constexpr int64_t kMaxConvChannels = 65536;
+inline constexpr int64_t kMaxConvKernel = 64;
+
+}  // namespace felis
