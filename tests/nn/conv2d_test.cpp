@@ -100,7 +100,8 @@ TEST(Conv2d, ForwardWithStrideTwo) {
 
 TEST(Conv2d, ForwardTwoChannelsTwoFilters) {
   ThreadPool pool(1);
-  // Sample 0 has channels [[1, 2], [3, 4]] and [[5, 6], [7, 8]]; sample 1 is twice it.
+  // Sample 0 has channels [[1, 2], [3, 4]] and [[5, 6], [7, 8]]. Sample 1 is twice
+  // sample 0.
   const Tensor<double> x = tensor_of<double>(
       {2, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 2, 4, 6, 8, 10, 12, 14, 16});
   // Filter 0 sums channel 0 and adds 1. Filter 1 takes channel 0's top left pixel minus

@@ -76,7 +76,7 @@ TEST(MaxPool, ForwardAndBackwardWithTie) {
   ThreadPool pool(1);
   const PassContext context{.pool = &pool, .training = true};
   MaxPool2d<double> max_pool(/*kernel=*/2, /*stride=*/2);
-  // The left window holds 3 twice and the right window 5 twice; the first of each wins.
+  // The left window contains 3 twice and the right window 5 twice. The first of each wins.
   const Tensor<double> x = tensor_of({1, 1, 2, 4}, {1, 3, 3, 0,  //
                                                     2, 3, 5, 5});
   Tensor<double> y;

@@ -26,8 +26,8 @@ struct Geometry {
   int64_t column_cols() const { return out_height * out_width; }
 };
 
-// Unrolls one sample x (C, H, W) into cols (C*k*k, Ho*Wo): row (c*k + u)*k + v, column
-// i*Wo + j holds x[c, i*s - p + u, j*s - p + v], or zero where that falls in the padding.
+// Unrolls one sample x (C, H, W) into cols (C*k*k, Ho*Wo). Row (c*k + u)*k + v, column
+// i*Wo + j of cols is x[c, i*s - p + u, j*s - p + v], or zero where that is padding.
 template <typename T>
 void im2col(const T* x, const Geometry& g, T* cols) {
   for (int64_t c = 0; c < g.channels; ++c) {
@@ -109,7 +109,11 @@ Conv2d<T>::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int
     : stride_(stride), padding_(padding),
       weights_({out_channels, in_channels, kernel, kernel}), bias_({out_channels}),
       weights_grad_({out_channels, in_channels, kernel, kernel}), bias_grad_({out_channels}) {
-  assert(in_channels >= 1 && out_channels >= 1 && kernel >= 1 && stride >= 1 && padding >= 0);
+  assert(in_channels >= 1);
+  assert(out_channels >= 1);
+  assert(kernel >= 1);
+  assert(stride >= 1);
+  assert(padding >= 0);
   weights_.set_zero();
   bias_.set_zero();
 }
@@ -162,7 +166,8 @@ Shape Conv2d<T>::output_shape(const Shape& sample_input) const {
 // Y_n (F, Ho*Wo) = W (F, C*k*k) cols + b, with b added to every column.
 template <typename T>
 void Conv2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) {
-  assert(x.shape().size() == 4 && x.dim(1) == in_channels());
+  assert(x.shape().size() == 4);
+  assert(x.dim(1) == in_channels());
   input_ = &x;
   const int64_t height = x.dim(2);
   const int64_t width = x.dim(3);
@@ -199,7 +204,8 @@ void Conv2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& con
 // dW and db are summed per chunk of samples, then over chunks in order.
 template <typename T>
 void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
-  assert(input_ != nullptr && input_->dim(0) >= 1);
+  assert(input_ != nullptr);
+  assert(input_->dim(0) >= 1);
   const Tensor<T>& x = *input_;
   const Geometry g{in_channels(), x.dim(2), x.dim(3), kernel(), stride(), padding(),
                    dy.dim(2), dy.dim(3)};

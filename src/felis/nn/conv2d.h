@@ -19,7 +19,7 @@ namespace felis {
 template <typename T>
 class Conv2d final : public Layer<T> {
 public:
-  // Weights and bias start at zero. Requires every argument >= 1 except padding >= 0;
+  // Weights and bias start at zero. Requires every argument >= 1 except padding >= 0.
   // from_config() checks values that come from a file.
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
          int64_t padding);
@@ -27,8 +27,8 @@ public:
   // Builds the layer that config() describes. Throws felis::Error naming the field when
   // one is missing, not an integer or out of range (channels 1 to kMaxConvChannels,
   // kernel, stride and padding up to kMaxConvKernel, padding from 0, the others from 1).
-  // NOTE: it does not bound the weight count F*C*k*k, which can reach 2^44; a caller
-  // reading an untrusted file checks that against its own limit before calling this.
+  // NOTE: it does not bound the weight count F*C*k*k, which can reach 2^44. A caller
+  // that reads an untrusted file checks that count against its own limit first.
   static std::unique_ptr<Layer<T>> from_config(const nlohmann::json& config);
 
   // {"type": "conv2d", "in_channels", "out_channels", "kernel", "stride", "padding"}.
@@ -40,7 +40,7 @@ public:
 
   // y (N, F, Ho, Wo) from x (N, C, H, W). Keeps a pointer to x for backward().
   void forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) override;
-  // dy (N, F, Ho, Wo); sets dW and db, and dx (N, C, H, W) when dx is not null.
+  // Sets dW and db from dy (N, F, Ho, Wo), and dx (N, C, H, W) when dx is not null.
   void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) override;
 
   std::vector<Parameter<T>> parameters() override;
@@ -60,8 +60,8 @@ private:
   Tensor<T> bias_grad_;     // db (F)
 
   // x (N, C, H, W), cached by forward for backward. Backward rebuilds the column
-  // matrices from x instead of caching them: caching would cost N*C*k*k*Ho*Wo values,
-  // k*k times the input, while im2col is cheap next to the matrix products.
+  // matrices from x instead of caching them, because they take N*C*k*k*Ho*Wo values,
+  // about k^2 / s^2 times the input, while im2col is cheap next to the matrix products.
   const Tensor<T>* input_ = nullptr;
 
   // Scratch per chunk of samples, kept across batches so that a batch allocates nothing.
@@ -71,7 +71,7 @@ private:
 
 // Samples per task in Conv2d's parallel loops. Fixed, so that the sums of dW and db over
 // chunks, and with them the results, do not depend on the number of threads.
-// NOTE: chosen to keep two threads busy on batches of 32 to 64; not tuned further.
+// NOTE: chosen to keep two threads busy on batches of 32 to 64, and not tuned further.
 inline constexpr int64_t kConvChunkSamples = 4;
 
 // Bounds that Conv2d::from_config accepts.

@@ -24,7 +24,8 @@ struct Geometry {
 };
 
 Geometry geometry_of(const Shape& input, int64_t kernel, int64_t stride) {
-  assert(input.size() == 4 && std::min(input[2], input[3]) >= kernel);
+  assert(input.size() == 4);
+  assert(std::min(input[2], input[3]) >= kernel);
   return {input[1], input[2], input[3], kernel, stride, (input[2] - kernel) / stride + 1,
           (input[3] - kernel) / stride + 1};
 }
@@ -75,7 +76,8 @@ int64_t read_integer(const nlohmann::json& config, const char* type, const char*
 
 template <typename T>
 MaxPool2d<T>::MaxPool2d(int64_t kernel, int64_t stride) : kernel_(kernel), stride_(stride) {
-  assert(kernel >= 1 && stride >= 1);
+  assert(kernel >= 1);
+  assert(stride >= 1);
 }
 
 template <typename T>
@@ -154,7 +156,8 @@ void MaxPool2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContex
 
 template <typename T>
 AvgPool2d<T>::AvgPool2d(int64_t kernel, int64_t stride) : kernel_(kernel), stride_(stride) {
-  assert(kernel >= 1 && stride >= 1);
+  assert(kernel >= 1);
+  assert(stride >= 1);
 }
 
 template <typename T>

@@ -35,8 +35,8 @@ public:
   // or H or W is smaller than the kernel.
   Shape output_shape(const Shape& sample_input) const override;
 
-  // y (N, C, Ho, Wo) from x (N, C, H, W). Caches where each maximum came from; within a
-  // window that holds the maximum more than once, the first in row-major order wins.
+  // y (N, C, Ho, Wo) from x (N, C, H, W). Caches where each maximum came from. When a
+  // window contains its maximum more than once, the first in row-major order wins.
   void forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) override;
   // dx (N, C, H, W) gets each dy entry added at its window's maximum, zero elsewhere.
   void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) override;
