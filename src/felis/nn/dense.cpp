@@ -66,9 +66,10 @@ void Dense<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& cont
   y.resize({n, units()});
   const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
   const auto b = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias_.data(), units());
-  context.pool->run(chunk_count(n, kDenseChunkRows), [&](int64_t chunk) {
-    const int64_t first = chunk * kDenseChunkRows;
-    const int64_t rows = std::min(kDenseChunkRows, n - first);
+  const int64_t chunk_rows = dense_chunk_rows(n);
+  context.pool->run(chunk_count(n, chunk_rows), [&](int64_t chunk) {
+    const int64_t first = chunk * chunk_rows;
+    const int64_t rows = std::min(chunk_rows, n - first);
     auto Y = y.row_block(first, rows);
     Y.noalias() = x.row_block(first, rows) * W.transpose();
     Y.rowwise() += b;
@@ -82,14 +83,15 @@ void Dense<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& c
   assert(input_ != nullptr && dy.rows() == input_->rows() && dy.row_size() == units());
   const Tensor<T>& x = *input_;
   const int64_t n = x.rows();
-  const int64_t chunks = chunk_count(n, kDenseChunkRows);
+  const int64_t chunk_rows = dense_chunk_rows(n);
+  const int64_t chunks = chunk_count(n, chunk_rows);
   chunk_grads_.resize(static_cast<size_t>(chunks));
   if (dx != nullptr) dx->resize(x.shape());
   const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
 
   context.pool->run(chunks, [&](int64_t chunk) {
-    const int64_t first = chunk * kDenseChunkRows;
-    const int64_t rows = std::min(kDenseChunkRows, n - first);
+    const int64_t first = chunk * chunk_rows;
+    const int64_t rows = std::min(chunk_rows, n - first);
     const auto dY = dy.row_block(first, rows);
     Tensor<T>& partial = chunk_grads_[static_cast<size_t>(chunk)];
     partial.resize({units(), inputs() + 1});  // dW | db

@@ -7,6 +7,7 @@
 
 #include "felis/nn/layer.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace felis {
@@ -42,9 +43,10 @@ private:
   std::vector<Tensor<T>> chunk_grads_;  // per-chunk partial dW, summed in chunk order
 };
 
-// Rows per task in Dense's parallel loops. Fixed, so that results do not depend on the
-// number of threads. NOTE: 16 balanced two threads best of 16, 32 and 64 on the course's
-// 209 images (felis train on catvnoncat, 2 cores); it has not been tuned elsewhere.
-inline constexpr int64_t kDenseChunkRows = 16;
+// Rows per task in Dense's parallel loops for a batch of n rows: about an eighth of the
+// batch, at least 16, a multiple of 8. It depends on the batch alone, never on the thread
+// count, so results do not depend on the number of threads. Small chunks balance two
+// threads on small batches; larger ones spare Eigen repacking W for every chunk.
+inline int64_t dense_chunk_rows(int64_t n) { return std::max<int64_t>(16, (n / 8 + 7) / 8 * 8); }
 
 }  // namespace felis

@@ -88,7 +88,10 @@ Network<T> build_network(const ModelSpec& spec, const Shape& input_shape, InitKi
   Network<T> network(input_shape, spec.output);
   NumpyRandom rng(static_cast<uint32_t>(seed));
   bool first_dense_after_flatten = spec.layers.front().value("type", "") == "flatten";
-  for (const auto& config : spec.layers) {
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    nlohmann::json config = spec.layers[i];
+    // Each dropout layer draws its masks from the run's seed and its own position.
+    if (config.value("type", "") == "dropout") config["seed"] = seed * 1000 + i;
     auto layer = make_layer<T>(config);
     for (auto& parameter : layer->parameters()) {
       if (parameter.name != "W") continue;

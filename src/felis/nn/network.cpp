@@ -46,9 +46,9 @@ const Tensor<T>& Network<T>::forward_from(size_t first, const Tensor<T>& x,
 
 template <typename T>
 void Network<T>::backward(const Tensor<T>& dlogits, const PassContext& context,
-                          bool input_gradients) {
+                          bool input_gradients, size_t first) {
   const Tensor<T>* dy = &dlogits;
-  for (size_t i = layers_.size(); i-- > 0;) {
+  for (size_t i = layers_.size(); i-- > first;) {
     if (skipped_[i]) {
       // dy is the next dense layer's dx; give it the shape flatten received.
       if (i > 0 || input_gradients) gradients_[i + 1].reshape(input_shapes_[i]);

@@ -34,12 +34,14 @@ public:
   // Back-propagates dL/dlogits through every layer, setting every parameter's gradient.
   // With `input_gradients`, also keeps dL/d(input of layer i) for every i, see
   // input_gradient(). Requires forward() of the same batch just before.
-  void backward(const Tensor<T>& dlogits, const PassContext& context, bool input_gradients = false);
+  // Layers before `first` are left alone, which a forward_from(first, ...) requires.
+  void backward(const Tensor<T>& dlogits, const PassContext& context, bool input_gradients = false,
+                size_t first = 0);
 
-  // dL/d(input of layer i) from the last backward(..., true); layer i's input from the
-  // last forward().
+  // dL/d(input of layer i) from the last backward(..., true), and that input's shape in
+  // the last forward().
   const Tensor<T>& input_gradient(size_t i) const { return gradients_.at(i); }
-  const Tensor<T>& layer_input(size_t i, const Tensor<T>& x) const { return i == 0 ? x : outputs_.at(i - 1); }
+  const Shape& layer_input_shape(size_t i) const { return input_shapes_.at(i); }
 
   std::vector<Parameter<T>> parameters();
   int64_t parameter_count();
