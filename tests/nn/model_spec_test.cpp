@@ -60,10 +60,10 @@ TEST(ModelSpec, Hier4ShrinksByFour) {
 
 TEST(ModelSpec, CnnOnFashionMnistShapes) {
   const auto shapes = layer_shapes("cnn", {1, 28, 28}, 10);
-  EXPECT_EQ(shapes[0], (Shape{32, 26, 26}));
-  EXPECT_EQ(shapes[2], (Shape{32, 13, 13}));
-  EXPECT_EQ(shapes[5], (Shape{64, 5, 5}));
-  EXPECT_EQ(shapes[6], (Shape{1600}));
+  EXPECT_EQ(shapes[0], (Shape{32, 28, 28}));
+  EXPECT_EQ(shapes[2], (Shape{32, 14, 14}));
+  EXPECT_EQ(shapes[5], (Shape{64, 7, 7}));
+  EXPECT_EQ(shapes[6], (Shape{3136}));
 }
 
 TEST(ModelSpec, CustomSpecResolvesShapes) {

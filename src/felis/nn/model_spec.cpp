@@ -19,8 +19,8 @@ const std::vector<std::pair<std::string, std::string>>& model_presets() {
       {"mlp", "two hidden layers: dense 128, ReLU, dense 64, ReLU, dense out"},
       {"hier3", "3x3 convolutions and 2x2 pooling, repeated until a 3x3 grid feeds dense out"},
       {"hier4", "4x4 convolutions of stride 4, repeated until a grid of 1 to 3 feeds dense out"},
-      {"cnn", "conv 32 3x3, ReLU, max pool 2, conv 64 3x3, ReLU, max pool 2, dense 128, "
-              "ReLU, dense out"},
+      {"cnn", "conv 32 3x3 (padding 1), ReLU, max pool 2, conv 64 3x3 (padding 1), ReLU, "
+              "max pool 2, dense 128, ReLU, dense out"},
   };
   return presets;
 }
@@ -62,8 +62,8 @@ std::string preset_text(const std::string& name, const Shape& input, int64_t cla
   }
   if (name == "mlp") return fmt::format("flatten, dense:128, relu, dense:64, relu, dense:{}", out);
   if (name == "cnn") {
-    return fmt::format("conv:32:3, relu, maxpool:2, conv:64:3, relu, maxpool:2, flatten, "
-                       "dense:128, relu, dense:{}",
+    return fmt::format("conv:32:3:p=1, relu, maxpool:2, conv:64:3:p=1, relu, maxpool:2, "
+                       "flatten, dense:128, relu, dense:{}",
                        out);
   }
   int64_t side = std::min(input[1], input[2]);
