@@ -84,7 +84,7 @@ void run_train(const TrainArguments& args) {
   const Dataset* test_set = data.test ? &*data.test : nullptr;
   const std::string preset =
       !args.model.empty() ? args.model : (train_set.class_count() == 2 ? "logreg" : "softmax");
-  const TrainOptions options = resolve_train_options(args, preset);
+  const TrainOptions options = resolve_train_options(args, preset, train_set.count);
   const std::string precision_name = args.precision.value_or(default_precision(preset));
   const Precision precision = precision_from_string(precision_name);
 

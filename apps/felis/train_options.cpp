@@ -79,8 +79,22 @@ void check_train_arguments(const TrainArguments& args) {
   validate_thread_count(args.threads);
 }
 
-TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset) {
+TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset,
+                                   int64_t train_count) {
   TrainOptions options = defaults_for(preset);
+  // On a small training set, 5 epochs are a handful of steps (20 for the course's 209
+  // images in batches of 64), too few for Adam to leave its start. The default then runs
+  // at least kMinDefaultSteps steps and spreads the same total decay over them.
+  constexpr int64_t kMinDefaultSteps = 200;
+  if (options.epochs > 0 && options.batch_size > 0) {
+    const int64_t steps_per_epoch = (train_count + options.batch_size - 1) / options.batch_size;
+    if (options.epochs * steps_per_epoch < kMinDefaultSteps) {
+      const int64_t epochs = (kMinDefaultSteps + steps_per_epoch - 1) / steps_per_epoch;
+      options.learning_rate_decay = std::pow(options.learning_rate_decay,
+                                             static_cast<double>(options.epochs) / epochs);
+      options.epochs = epochs;
+    }
+  }
   if (args.iterations || args.epochs) {
     options.iterations = args.iterations.value_or(0);
     options.epochs = args.epochs.value_or(0);

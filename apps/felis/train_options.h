@@ -41,8 +41,10 @@ void add_train_options(CLI::App& sub, TrainArguments& args);
 // Checks what can be checked before any data is read. Throws felis::UsageError.
 void check_train_arguments(const TrainArguments& args);
 
-// The trainer's options: the preset's defaults, overridden by what `args` gives.
-TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset);
+// The trainer's options: the preset's defaults for a training set of `train_count`
+// images, overridden by what `args` gives.
+TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset,
+                                   int64_t train_count);
 
 // float64 for logreg and softmax, as the course computes; float32 for the rest.
 std::string default_precision(const std::string& preset);
