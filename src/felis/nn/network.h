@@ -2,8 +2,8 @@
 // probabilities (sigmoid or softmax) and the loss that goes with it.
 //
 // Legend: N samples, C x H x W the input image, K logits per sample.
-// Logistic regression is the network [dense 1] with a sigmoid output; softmax
-// regression is [dense K] with a softmax output.
+// Logistic regression is the network [flatten, dense 1] with a sigmoid output; softmax
+// regression is [flatten, dense K] with a softmax output.
 #pragma once
 
 #include "felis/nn/layer.h"

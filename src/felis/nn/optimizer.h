@@ -2,8 +2,8 @@
 //
 // Legend: p a parameter, g its gradient, lr the learning rate, t the step count from 1,
 // m the number of samples in the batch, lambda the L2 strength.
-// An optimizer keeps its state (velocities, moments) per parameter, in the order of the
-// parameter list it is given at every step; that list must not change between steps.
+// An optimizer keeps its state (velocities, moments) per parameter, matched by position in
+// the parameter list it gets at every step. That list must not change between steps.
 #pragma once
 
 #include "felis/nn/layer.h"
