@@ -84,6 +84,33 @@ TEST(Trainer, OneAndTwoThreadsAgreeBitForBit) {
   }
 }
 
+// Adam through convolution, pooling and batch normalization: two runs, one and two
+// threads, give the same bytes.
+TEST(Trainer, ConvAdamRunsAgreeBitForBit) {
+  const Dataset data = fixtures::synthetic_dataset(90, 8, 3, 3, 5);
+  auto run = [&](int threads) {
+    Model model = build_model({.preset = "conv:4:3:p=1, batchnorm, relu, maxpool:2, flatten, "
+                                         "dense:3",
+                               .precision = Precision::float32, .init = Init::he},
+                              {3, 8, 8}, data.class_names);
+    train(model, data, nullptr,
+          {.epochs = 2, .batch_size = 20, .learning_rate = 0.01,
+           .optimizer = OptimizerKind::adam, .threads = threads});
+    std::vector<float> values;
+    model.visit([&](auto& network) {
+      for (auto& parameter : network.parameters()) {
+        for (int64_t i = 0; i < parameter.value->size(); ++i) {
+          values.push_back(static_cast<float>((*parameter.value)[i]));
+        }
+      }
+    });
+    return values;
+  };
+  const auto first = run(1);
+  EXPECT_EQ(first, run(1));
+  EXPECT_EQ(first, run(2));
+}
+
 TEST(Trainer, SeedChangesTheShuffle) {
   const Dataset data = fixtures::synthetic_dataset(200, 4, 1, 2, 1);
   auto first_weight = [&](uint64_t seed) {
