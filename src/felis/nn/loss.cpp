@@ -33,7 +33,9 @@ double sigmoid(double z) {
 template <typename T>
 double binary_cross_entropy(const Tensor<T>& z, std::span<const int32_t> labels, Tensor<T>* dz) {
   const int64_t n = z.rows();
-  assert(z.row_size() == 1 && static_cast<int64_t>(labels.size()) == n && n > 0);
+  assert(z.row_size() == 1);
+  assert(static_cast<int64_t>(labels.size()) == n);
+  assert(n > 0);
   if (dz != nullptr) dz->resize({n, 1});
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
@@ -49,7 +51,9 @@ template <typename T>
 double softmax_cross_entropy(const Tensor<T>& z, std::span<const int32_t> labels, Tensor<T>* dz) {
   const int64_t n = z.rows();
   const int64_t k = z.row_size();
-  assert(static_cast<int64_t>(labels.size()) == n && n > 0 && k >= 2);
+  assert(static_cast<int64_t>(labels.size()) == n);
+  assert(n > 0);
+  assert(k >= 2);
   if (dz != nullptr) dz->resize({n, k});
   const double inv_n = 1.0 / static_cast<double>(n);
   double total = 0.0;

@@ -64,11 +64,13 @@ public:
 
   // (count, row_size) view of rows [first, first + count).
   MatrixMap<T> row_block(int64_t first, int64_t count) {
-    assert(first >= 0 && first + count <= rows());
+    assert(first >= 0);
+    assert(first + count <= rows());
     return {data() + first * row_size(), count, row_size()};
   }
   ConstMatrixMap<T> row_block(int64_t first, int64_t count) const {
-    assert(first >= 0 && first + count <= rows());
+    assert(first >= 0);
+    assert(first + count <= rows());
     return {data() + first * row_size(), count, row_size()};
   }
 
