@@ -1,6 +1,7 @@
 #include "felis/nn/activation.h"
 
 #include "felis/error.h"
+#include "felis/nn/layer_config.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -13,21 +14,6 @@ namespace felis {
 
 namespace {
 
-// Throws felis::Error unless config is an object with "type": type and no field outside
-// "type" and optional_fields, so that a misspelt field is not silently ignored.
-void check_config(const nlohmann::json& config, std::string_view type,
-                  std::initializer_list<std::string_view> optional_fields) {
-  if (!config.is_object() || !config.contains("type") || config["type"] != type) {
-    throw Error(fmt::format("invalid {} layer config {}; expected {{\"type\": \"{}\", ...}}",
-                            type, config.dump().substr(0, 200), type));
-  }
-  for (const auto& [field, value] : config.items()) {
-    if (field == "type") continue;
-    if (std::find(optional_fields.begin(), optional_fields.end(), field) == optional_fields.end()) {
-      throw Error(fmt::format("{} layer config has unknown field \"{}\"; remove it", type, field));
-    }
-  }
-}
 
 // Calls kernel(first, last) for the elements [first, last) of each chunk of
 // kActivationChunkElements in [0, total), one pool task per chunk.
@@ -46,7 +32,7 @@ void run_chunked(const PassContext& context, int64_t total, const Kernel& kernel
 
 template <typename T>
 std::unique_ptr<Layer<T>> ReLU<T>::from_config(const nlohmann::json& config) {
-  check_config(config, "relu", {});
+  check_layer_config(config, "relu", {});
   return std::make_unique<ReLU<T>>();
 }
 
@@ -98,7 +84,7 @@ LeakyReLU<T>::LeakyReLU(double alpha) : alpha_(alpha) {
 
 template <typename T>
 std::unique_ptr<Layer<T>> LeakyReLU<T>::from_config(const nlohmann::json& config) {
-  check_config(config, "leaky_relu", {"alpha"});
+  check_layer_config(config, "leaky_relu", {"alpha"});
   double alpha = kDefaultAlpha;
   if (config.contains("alpha")) {
     const nlohmann::json& value = config["alpha"];
@@ -154,7 +140,7 @@ void LeakyReLU<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContex
 
 template <typename T>
 std::unique_ptr<Layer<T>> Tanh<T>::from_config(const nlohmann::json& config) {
-  check_config(config, "tanh", {});
+  check_layer_config(config, "tanh", {});
   return std::make_unique<Tanh<T>>();
 }
 
@@ -198,7 +184,7 @@ void Tanh<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& co
 
 template <typename T>
 std::unique_ptr<Layer<T>> Sigmoid<T>::from_config(const nlohmann::json& config) {
-  check_config(config, "sigmoid", {});
+  check_layer_config(config, "sigmoid", {});
   return std::make_unique<Sigmoid<T>>();
 }
 
@@ -251,7 +237,7 @@ void Sigmoid<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext&
 
 template <typename T>
 std::unique_ptr<Layer<T>> Softmax<T>::from_config(const nlohmann::json& config) {
-  check_config(config, "softmax", {});
+  check_layer_config(config, "softmax", {});
   return std::make_unique<Softmax<T>>();
 }
 

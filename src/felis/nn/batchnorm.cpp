@@ -1,6 +1,7 @@
 #include "felis/nn/batchnorm.h"
 
 #include "felis/error.h"
+#include "felis/nn/layer_config.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -76,16 +77,7 @@ BatchNorm<T>::BatchNorm(int64_t features, BatchNormOptions options)
 
 template <typename T>
 std::unique_ptr<Layer<T>> BatchNorm<T>::from_config(const nlohmann::json& config) {
-  if (!config.is_object() || !config.contains("type") || config["type"] != "batchnorm") {
-    throw Error(fmt::format("invalid batchnorm layer config {}; expected {{\"type\": "
-                            "\"batchnorm\", \"features\": F}}",
-                            config.dump().substr(0, 200)));
-  }
-  for (const auto& [field, value] : config.items()) {
-    if (field != "type" && field != "features" && field != "momentum" && field != "epsilon") {
-      throw Error(fmt::format("batchnorm layer config has unknown field \"{}\"; remove it", field));
-    }
-  }
+  check_layer_config(config, "batchnorm", {"features", "momentum", "epsilon"});
 
   if (!config.contains("features")) {
     throw Error("batchnorm layer config is missing \"features\", an integer in [1, 2^30]");

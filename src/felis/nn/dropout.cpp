@@ -1,6 +1,7 @@
 #include "felis/nn/dropout.h"
 
 #include "felis/error.h"
+#include "felis/nn/layer_config.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -17,16 +18,7 @@ Dropout<T>::Dropout(double rate, uint64_t seed) : rate_(rate), seed_(seed), rng_
 
 template <typename T>
 std::unique_ptr<Layer<T>> Dropout<T>::from_config(const nlohmann::json& config) {
-  if (!config.is_object() || !config.contains("type") || config["type"] != "dropout") {
-    throw Error(fmt::format("invalid dropout layer config {}; expected {{\"type\": \"dropout\", "
-                            "\"rate\": r}}",
-                            config.dump().substr(0, 200)));
-  }
-  for (const auto& [field, value] : config.items()) {
-    if (field != "type" && field != "rate" && field != "seed") {
-      throw Error(fmt::format("dropout layer config has unknown field \"{}\"; remove it", field));
-    }
-  }
+  check_layer_config(config, "dropout", {"rate", "seed"});
 
   if (!config.contains("rate")) {
     throw Error("dropout layer config is missing \"rate\", a probability in [0, 1)");
