@@ -14,7 +14,6 @@ namespace felis {
 
 namespace {
 
-
 // Calls kernel(first, last) for the elements [first, last) of each chunk of
 // kActivationChunkElements in [0, total), one pool task per chunk.
 template <typename Kernel>
