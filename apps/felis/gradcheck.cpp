@@ -23,7 +23,7 @@ struct GradcheckArguments {
 
 // "HxWxC" as (C, H, W).
 Shape parse_input_shape(const std::string& text) {
-  static const std::regex pattern(R"((\d{1,5})x(\d{1,5})x([13]))");
+  static const std::regex pattern(R"(([1-9]\d{0,4})x([1-9]\d{0,4})x([13]))");
   std::smatch match;
   if (!std::regex_match(text, match, pattern)) {
     throw UsageError(fmt::format("--input-shape {} is invalid; use HxWxC with C 1 or 3, e.g. "

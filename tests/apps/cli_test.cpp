@@ -145,6 +145,15 @@ TEST_F(Cli, BadOptionsFailBeforeWriting) {
                {"give two different files"});
 }
 
+TEST_F(Cli, GradcheckPassesAndRejectsBadShape) {
+  const RunResult r = run_felis(dir, "gradcheck --model 'conv:2:3:p=1, relu, maxpool:2, flatten, "
+                                     "dense:3' --input-shape 6x6x1 --classes 3");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "passed: worst relative error")) << r.out;
+  expect_error("gradcheck --input-shape 0x0x3", 2, {"--input-shape 0x0x3 is invalid"});
+  expect_error("gradcheck --model 'flatten, dense:4'", 2, {"4 units, but the data set has 2"});
+}
+
 TEST_F(Cli, EvaluateChecksThreadsAndMetricsPath) {
   const auto data = write_course_dir(dir, 2).string();
   const auto model = (dir / "model.h5").string();
