@@ -80,7 +80,9 @@ void Dense<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& cont
 // dW and db are summed per chunk of rows, then over chunks in order.
 template <typename T>
 void Dense<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
-  assert(input_ != nullptr && dy.rows() == input_->rows() && dy.row_size() == units());
+  assert(input_ != nullptr);
+  assert(dy.rows() == input_->rows());
+  assert(dy.row_size() == units());
   const Tensor<T>& x = *input_;
   const int64_t n = x.rows();
   const int64_t chunk_rows = dense_chunk_rows(n);

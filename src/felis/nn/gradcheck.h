@@ -1,9 +1,9 @@
 // Gradient check: every layer's backward against central finite differences.
 //
-// The network runs in float64 on a small batch. For each layer, the check feeds the layer
-// a random input, perturbs its parameters and its input one value at a time, reruns the
-// network from that layer, and compares (L(v + h) - L(v - h)) / 2h with the
-// back-propagated gradient.
+// The network runs in float64 on a small batch. Each layer gets a random input. The check
+// perturbs the layer's parameters and input one value at a time and reruns the network
+// from that layer. It then compares (L(v + h) - L(v - h)) / 2h with the back-propagated
+// gradient.
 #pragma once
 
 #include "felis/nn/network.h"

@@ -32,7 +32,7 @@ struct Buffer {
   Tensor<T>* value;
 };
 
-// What a forward or backward pass may use besides its tensors.
+// Resources and mode of a forward or backward pass, besides its tensors.
 struct PassContext {
   ThreadPool* pool;
   bool training;  // training mode (dropout active, batch statistics) or inference mode

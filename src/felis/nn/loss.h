@@ -13,7 +13,7 @@
 
 namespace felis {
 
-// How a network's logits become class probabilities, and the loss paired with it.
+// The function that turns a network's logits into class probabilities, and so its loss.
 enum class OutputKind {
   sigmoid,  // one logit per sample, P(class 1) = sigmoid(z); binary cross-entropy
   softmax,  // K logits per sample, P = softmax(z); categorical cross-entropy

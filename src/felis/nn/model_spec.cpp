@@ -42,6 +42,13 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
+// "logreg, softmax, ..., cnn", from model_presets().
+std::string preset_names() {
+  std::vector<std::string> names;
+  for (const auto& preset : model_presets()) names.push_back(preset.first);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
 std::string shape_text(const Shape& shape) { return fmt::format("({})", fmt::join(shape, ", ")); }
 
 // The spec string of a preset. `out` is 1 for binary outputs, else the class count.
@@ -70,7 +77,7 @@ std::string preset_text(const std::string& name, const Shape& input, int64_t cla
   int64_t channels = 16;
   std::string text;
   if (name == "hier3") {
-    // Each step sees 3x3 neighbourhoods of the grid below, then halves the grid.
+    // Each step reads 3x3 neighbourhoods of the grid below, then halves the grid.
     for (; side >= 6; side /= 2, channels = std::min<int64_t>(channels * 2, 64)) {
       text += fmt::format("conv:{}:3:p=1, relu, maxpool:2, ", channels);
     }
@@ -205,9 +212,8 @@ nlohmann::json parse_layer(const std::string& token, size_t index, Shape& shape)
   }
   throw UsageError(fmt::format("unknown layer '{}' in the model spec; use dense, conv, maxpool, "
                                "avgpool, flatten, relu, leaky_relu, tanh, sigmoid, softmax, "
-                               "dropout or batchnorm, or a preset: logreg, softmax, "
-                               "course-2layer, course-4layer, mlp, hier3, hier4, cnn",
-                               type));
+                               "dropout or batchnorm, or a preset: {}",
+                               type, preset_names()));
 }
 
 }  // namespace
@@ -228,9 +234,8 @@ ModelSpec resolve_model_spec(const std::string& preset_or_spec, const Shape& inp
   }
   if (tokens.empty() || tokens.back().rfind("dense", 0) != 0) {
     throw UsageError(fmt::format("model spec '{}' must end with a dense layer of 1 unit (2 "
-                                 "classes) or {} units; or use a preset: logreg, softmax, "
-                                 "course-2layer, course-4layer, mlp, hier3, hier4, cnn",
-                                 preset_or_spec, classes));
+                                 "classes) or {} units; or use a preset: {}",
+                                 preset_or_spec, classes, preset_names()));
   }
   Shape shape = input_shape;
   for (size_t i = 0; i < tokens.size(); ++i) {

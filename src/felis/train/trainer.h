@@ -56,7 +56,7 @@ struct TrainResult {
   double train_seconds = 0.0;  // the loop alone, without loading data or per-epoch scoring
 };
 
-// Where a run stands after a step, for progress displays.
+// Progress of a run after one step, for progress displays.
 struct StepRecord {
   int64_t step = 0;   // steps done, from 1
   int64_t steps = 0;  // steps in the whole run
