@@ -30,9 +30,13 @@ void print_model(const std::string& path) {
   const Shape& input = model.input_shape();
   fmt::print("{}: felis model '{}', {} parameters in {}\n", path, model.name(),
              model.parameter_count(), to_string(model.precision()));
-  fmt::print("input: {}x{}x{} (H x W x C) images, pixels / 255\n", input[1], input[2], input[0]);
+  fmt::print("input: {}x{}x{} (H x W x C) images, pixels / 255{}\n", input[1], input[2], input[0],
+             model.input_permutation.empty() ? "" : ", pixel positions permuted");
   fmt::print("classes: {}\n", fmt::join(model.class_names(), ", "));
   fmt::print("architecture: {}\n", model.architecture().dump());
+  if (model.training.contains("augment") && model.training["augment"].is_string()) {
+    fmt::print("augmentation: {}\n", model.training["augment"].get<std::string>());
+  }
   if (!model.training.is_null()) fmt::print("training: {}\n", model.training.dump());
 }
 

@@ -28,7 +28,8 @@ std::vector<double> classify(Model& model, const LoadedImage& image, const Image
   return model.visit([&](auto& network) {
     using T = typename std::remove_reference_t<decltype(network)>::Scalar;
     Tensor<T> x;
-    make_image_batch(image.pixels.data(), shape.height, shape.width, shape.channels, x);
+    make_image_batch(image.pixels.data(), shape.height, shape.width, shape.channels, x,
+                     model.input_permutation);
     const auto& logits = network.forward(x, {.pool = &pool, .training = false});
     const RowMatrix<double> p = class_probabilities(network.output(), logits);
     return std::vector<double>(p.data(), p.data() + p.size());

@@ -5,6 +5,7 @@
 #include "train_options.h"
 
 #include "felis/data/loaders.h"
+#include "felis/data/pixel_permutation.h"
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
@@ -55,6 +56,9 @@ nlohmann::json options_json(const TrainOptions& options, const TrainArguments& a
           {"init", args.init},
           {"precision", precision},
           {"seed", options.seed},
+          {"augment", options.augment.spec()},
+          {"permute_pixels", args.permute_pixels ? nlohmann::json(*args.permute_pixels)
+                                                 : nlohmann::json(nullptr)},
           {"threads", options.threads}};
 }
 
@@ -94,6 +98,10 @@ void run_train(const TrainArguments& args) {
   Model model = build_model(model_options,
                             {train_set.channels, train_set.height, train_set.width},
                             train_set.class_names);
+  if (args.permute_pixels) {
+    model.input_permutation = pixel_permutation(static_cast<uint64_t>(*args.permute_pixels),
+                                                train_set.height * train_set.width);
+  }
   const bool full_batch = options.batch_size == 0 || options.batch_size >= train_set.count;
   fmt::print("model {}: {} parameters, {}; train {} images {}x{}x{} (H x W x C), test {}; {}\n",
              model.name(), model.parameter_count(), to_string(model.precision()), train_set.count,
@@ -102,6 +110,10 @@ void run_train(const TrainArguments& args) {
              full_batch ? fmt::format("full batch, {}", to_string(options.optimizer))
                         : fmt::format("batch {}, {}", options.batch_size,
                                       to_string(options.optimizer)));
+  if (!options.augment.empty()) fmt::print("augmentation: {}\n", options.augment.spec());
+  if (args.permute_pixels) {
+    fmt::print("pixel positions permuted by the fixed permutation of seed {}\n", *args.permute_pixels);
+  }
   std::fflush(stdout);
 
   // Training.

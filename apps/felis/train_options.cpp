@@ -73,6 +73,11 @@ void check_train_arguments(const TrainArguments& args) {
     throw UsageError(fmt::format("--print-cost-every {} is negative; use 0 for none",
                                  args.print_cost_every));
   }
+  if (args.permute_pixels && (*args.permute_pixels < 0 || *args.permute_pixels > UINT32_MAX)) {
+    throw UsageError(fmt::format("--permute-pixels {} is outside 0 to 4294967295",
+                                 *args.permute_pixels));
+  }
+  Pipeline::parse(args.augment);
   if (args.optimizer) optimizer_kind_from_string(*args.optimizer);
   if (args.precision) precision_from_string(*args.precision);
   init_from_string(args.init);
@@ -115,6 +120,7 @@ TrainOptions resolve_train_options(const TrainArguments& args, const std::string
   options.seed = static_cast<uint64_t>(args.seed);
   options.threads = args.threads;
   options.cost_every = args.print_cost_every >= 0 ? args.print_cost_every : 100;
+  options.augment = Pipeline::parse(args.augment);
   validate(options);
   return options;
 }
@@ -178,6 +184,13 @@ void add_train_options(CLI::App& sub, TrainArguments& args) {
   sub.add_option("--print-cost-every", args.print_cost_every,
                  "Print and record the cost every N iterations, 0 for none (default: 100; "
                  "SGD runs print one line per epoch instead unless this is set)");
+  sub.add_option("--augment", args.augment,
+                 "Augment every training batch afresh by this spec, e.g. 'shift:4, rotate:15:p=0.5, "
+                 "tint:0.2' (docs/augment.md; default: none)");
+  sub.add_option("--permute-pixels", args.permute_pixels,
+                 "Shuffle pixel positions by the fixed permutation of this seed, in training and "
+                 "in every later prediction with the model: the control for models that treat "
+                 "pixels independently");
   sub.add_option("--out", args.out, "Write the trained model to this HDF5 file");
   sub.add_option("--metrics", args.metrics,
                  "Write accuracies, costs, per-epoch curves and options as JSON");

@@ -31,6 +31,8 @@ struct TrainArguments {
   std::optional<std::string> precision;
   int threads = 1;
   int64_t print_cost_every = -1;  // -1: every 100 in full-batch runs, none in SGD runs
+  std::string augment = "none";               // an augmentation spec
+  std::optional<int64_t> permute_pixels;      // seed of a fixed pixel shuffle
   std::optional<std::string> out;
   std::optional<std::string> metrics;
 };

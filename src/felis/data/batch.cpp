@@ -1,16 +1,21 @@
 #include "felis/data/batch.h"
 
+#include <cassert>
+
 namespace felis {
 
 namespace {
 
-// out (C, H, W) = in (H, W, C) / 255.
+// out (C, H, W) = in (H, W, C) / 255, position p taken from position permutation[p].
 template <typename T>
-void convert_image(const uint8_t* in, int64_t height, int64_t width, int64_t channels, T* out) {
+void convert_image(const uint8_t* in, int64_t height, int64_t width, int64_t channels, T* out,
+                   std::span<const int32_t> permutation) {
   const int64_t plane = height * width;
+  assert(permutation.empty() || static_cast<int64_t>(permutation.size()) == plane);
   for (int64_t p = 0; p < plane; ++p) {
+    const int64_t source = permutation.empty() ? p : permutation[p];
     for (int64_t c = 0; c < channels; ++c) {
-      out[c * plane + p] = static_cast<T>(in[p * channels + c]) / T(255);
+      out[c * plane + p] = static_cast<T>(in[source * channels + c]) / T(255);
     }
   }
 }
@@ -19,30 +24,32 @@ void convert_image(const uint8_t* in, int64_t height, int64_t width, int64_t cha
 
 template <typename T>
 void make_batch(const Dataset& data, std::span<const int64_t> indices, Tensor<T>& x,
-                std::vector<int32_t>& labels) {
+                std::vector<int32_t>& labels, std::span<const int32_t> permutation) {
   const auto count = static_cast<int64_t>(indices.size());
   x.resize({count, data.channels, data.height, data.width});
   labels.resize(indices.size());
   for (int64_t b = 0; b < count; ++b) {
     const int64_t i = indices[b];
     convert_image(data.image(i), data.height, data.width, data.channels,
-                  x.data() + b * data.image_size());
+                  x.data() + b * data.image_size(), permutation);
     labels[b] = data.labels[i];
   }
 }
 
 template <typename T>
 void make_image_batch(const uint8_t* pixels, int64_t height, int64_t width, int64_t channels,
-                      Tensor<T>& x) {
+                      Tensor<T>& x, std::span<const int32_t> permutation) {
   x.resize({1, channels, height, width});
-  convert_image(pixels, height, width, channels, x.data());
+  convert_image(pixels, height, width, channels, x.data(), permutation);
 }
 
 template void make_batch(const Dataset&, std::span<const int64_t>, Tensor<float>&,
-                         std::vector<int32_t>&);
+                         std::vector<int32_t>&, std::span<const int32_t>);
 template void make_batch(const Dataset&, std::span<const int64_t>, Tensor<double>&,
-                         std::vector<int32_t>&);
-template void make_image_batch(const uint8_t*, int64_t, int64_t, int64_t, Tensor<float>&);
-template void make_image_batch(const uint8_t*, int64_t, int64_t, int64_t, Tensor<double>&);
+                         std::vector<int32_t>&, std::span<const int32_t>);
+template void make_image_batch(const uint8_t*, int64_t, int64_t, int64_t, Tensor<float>&,
+                               std::span<const int32_t>);
+template void make_image_batch(const uint8_t*, int64_t, int64_t, int64_t, Tensor<double>&,
+                               std::span<const int32_t>);
 
 }  // namespace felis

@@ -259,8 +259,8 @@ LoadedImage load_image(const std::filesystem::path& file, const ImageShape& targ
   return loaded;
 }
 
-void save_png(const std::filesystem::path& file, const uint8_t* pixels, const ImageShape& shape) {
-  validate_shape(shape, fmt::format("{}: image", file.string()));
+std::vector<char> encode_png(const uint8_t* pixels, const ImageShape& shape) {
+  validate_shape(shape, "image to encode as PNG");
 
   const int type = shape.channels == 3 ? CV_8UC3 : CV_8UC1;
   const cv::Mat image(static_cast<int>(shape.height), static_cast<int>(shape.width), type,
@@ -273,19 +273,26 @@ void save_png(const std::filesystem::path& file, const uint8_t* pixels, const Im
     bgr = image;
   }
 
-  // Encoding to memory writes PNG whatever the file's extension.
   std::vector<uchar> encoded;
   bool ok = false;
   try {
     ok = cv::imencode(".png", bgr, encoded);
   } catch (const cv::Exception& error) {
-    throw Error(fmt::format("{}: PNG encoding failed (OpenCV: {})", file.string(), error.err));
+    throw Error(fmt::format("PNG encoding failed (OpenCV: {})", error.err));
   }
-  if (!ok) throw Error(fmt::format("{}: PNG encoding failed", file.string()));
+  if (!ok) throw Error("PNG encoding failed");
+  return {encoded.begin(), encoded.end()};
+}
 
+void save_png(const std::filesystem::path& file, const uint8_t* pixels, const ImageShape& shape) {
+  std::vector<char> encoded;
+  try {
+    encoded = encode_png(pixels, shape);
+  } catch (const Error& error) {
+    throw Error(fmt::format("{}: {}", file.string(), error.what()));
+  }
   std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(encoded.data()),
-            static_cast<std::streamsize>(encoded.size()));
+  out.write(encoded.data(), static_cast<std::streamsize>(encoded.size()));
   if (!out) {
     throw Error(fmt::format("{}: cannot be written; check that the directory exists and is "
                             "writable",

@@ -49,6 +49,10 @@ struct LoadedImage {
 // to capture what libpng and libjpeg print, so call it from one thread only, as felis does.
 LoadedImage load_image(const std::filesystem::path& file, const ImageShape& target);
 
+// The PNG file bytes of (H, W, C) RGB or gray pixels. Throws felis::Error for an invalid
+// shape or when encoding fails.
+std::vector<char> encode_png(const uint8_t* pixels, const ImageShape& shape);
+
 // Writes (H, W, C) RGB or gray pixels as a PNG file. Throws felis::Error on failure.
 void save_png(const std::filesystem::path& file, const uint8_t* pixels, const ImageShape& shape);
 

@@ -18,8 +18,9 @@ namespace {
 constexpr size_t kMaxAttributeBytes = size_t{1} << 20;
 constexpr size_t kMaxClasses = 100000;
 constexpr const char* kPreprocessing =
-    "RGB (or gray) pixels / 255 as float, in (C, H, W) order; images of another size or "
-    "channel count are converted as felis predict documents";
+    "RGB (or gray) pixels / 255 as float, in (C, H, W) order, pixel positions permuted by "
+    "input_permutation when the file has one; images of another size or channel count are "
+    "converted as felis predict documents";
 
 template <typename T>
 hid_t memory_type() {
@@ -104,6 +105,52 @@ void read_parameters(hid_t file, Network<T>& network) {
   }
 }
 
+// Writes /input_permutation (H W) as int32.
+void write_permutation(hid_t file, const std::vector<int32_t>& permutation) {
+  const hsize_t size = permutation.size();
+  Handle space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+  Handle dataset(H5Dcreate2(file, "input_permutation", H5T_STD_I32LE, space.get(), H5P_DEFAULT,
+                            H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  if (!dataset.valid() || H5Dwrite(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                   permutation.data()) < 0) {
+    throw Error("HDF5 failed to write input_permutation");
+  }
+}
+
+// Reads /input_permutation, which must hold each of the H W positions exactly once.
+std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t file_bytes) {
+  if (static_cast<uintmax_t>(positions) > file_bytes / sizeof(int32_t)) {
+    throw Error(fmt::format("input_permutation needs {} entries, more than the file can hold",
+                            positions));
+  }
+  Handle dataset(H5Dopen2(file, "input_permutation", H5P_DEFAULT), H5Dclose);
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  hsize_t size = 0;
+  if (!dataset.valid() || H5Sget_simple_extent_ndims(space.get()) != 1 ||
+      H5Sget_simple_extent_dims(space.get(), &size, nullptr) < 0 ||
+      static_cast<int64_t>(size) != positions) {
+    throw Error(fmt::format("dataset input_permutation must be 1-D with {} entries, one per pixel "
+                            "position",
+                            positions));
+  }
+  std::vector<int32_t> permutation(static_cast<size_t>(positions));
+  if (H5Dread(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+              permutation.data()) < 0) {
+    throw Error("dataset input_permutation cannot be read; the file is truncated or corrupt");
+  }
+  std::vector<bool> seen(static_cast<size_t>(positions), false);
+  for (int32_t source : permutation) {
+    if (source < 0 || source >= positions || seen[static_cast<size_t>(source)]) {
+      throw Error(fmt::format("dataset input_permutation is not a permutation of 0 to {}: it "
+                              "holds {}",
+                              positions - 1, source));
+    }
+    seen[static_cast<size_t>(source)] = true;
+  }
+  return permutation;
+}
+
 nlohmann::json parse_json_attribute(hid_t file, const std::string& name) {
   const std::string text = hdf5::read_string_attribute(file, name, kMaxAttributeBytes);
   auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -167,6 +214,9 @@ Model read_model_body(hid_t file, uintmax_t file_bytes) {
                             fmt::join(input_shape, ", "), fmt::join(model.input_shape(), ", ")));
   }
   if (hdf5::has_attribute(file, "training")) model.training = parse_json_attribute(file, "training");
+  if (H5Lexists(file, "input_permutation", H5P_DEFAULT) > 0) {
+    model.input_permutation = read_permutation(file, input_shape[1] * input_shape[2], file_bytes);
+  }
   return model;
 }
 
@@ -184,7 +234,10 @@ std::vector<char> model_file_bytes(Model& model) {
               H5Fclose);
   if (!file.valid()) throw Error("HDF5 failed to create an in-memory file");
   const hid_t root = file.get();
-  hdf5::write_ints_attribute(root, "felis_format_version", {kModelFormatVersion});
+  // Version 1 readers ignore input_permutation and would predict wrongly, so only files
+  // that have one are marked version 2.
+  const int64_t version = model.input_permutation.empty() ? 1 : 2;
+  hdf5::write_ints_attribute(root, "felis_format_version", {version});
   hdf5::write_string_attribute(root, "model", model.name());
   hdf5::write_string_attribute(root, "precision", to_string(model.precision()));
   hdf5::write_string_attribute(root, "architecture", model.architecture().dump());
@@ -193,6 +246,7 @@ std::vector<char> model_file_bytes(Model& model) {
   hdf5::write_string_attribute(root, "preprocessing", kPreprocessing);
   hdf5::write_string_attribute(root, "training", model.training.dump());
   model.visit([&](auto& network) { write_parameters(root, network); });
+  if (!model.input_permutation.empty()) write_permutation(root, model.input_permutation);
   if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) throw Error("HDF5 failed to flush the model");
   const ssize_t size = H5Fget_file_image(root, nullptr, 0);
   if (size <= 0) throw Error("HDF5 failed to produce the model file's bytes");

@@ -1,11 +1,12 @@
 // Model files: HDF5 that h5py can open.
 //
-// Layout (format version 1), documented for users in docs/model-file.md:
+// Layout (format versions 1 and 2), documented for users in docs/model-file.md:
 //   attributes of "/": felis_format_version (int), model (str), precision (str),
 //     architecture (JSON str), input_shape ([C, H, W] int64), class_names (str array),
 //     preprocessing (str), training (JSON str)
 //   datasets: /layers/<i>/<name>, one per parameter, e.g. /layers/0/W (K, D), /layers/0/b (K),
 //     float32 or float64 as the model's precision
+//   version 2 adds /input_permutation (H W) int32, the model's pixel shuffle
 #pragma once
 
 #include "felis/nn/model.h"
@@ -14,7 +15,9 @@
 
 namespace felis {
 
-inline constexpr int64_t kModelFormatVersion = 1;
+// The newest format this felis reads and writes. Version 2 adds /input_permutation; a
+// file without one is written as version 1.
+inline constexpr int64_t kModelFormatVersion = 2;
 // Upper bound on the parameters a model file may declare, checked before allocating.
 inline constexpr int64_t kMaxModelParameters = int64_t{1} << 30;
 

@@ -48,6 +48,11 @@ public:
   // Free-form record of the training run (options, seed, data), saved with the model.
   nlohmann::json training;
 
+  // Pixel positions shuffled before the network sees an image, (H W) or empty for none:
+  // position p of the input comes from position input_permutation[p] of the image. Set
+  // by felis train --permute-pixels; every batch made for this model applies it.
+  std::vector<int32_t> input_permutation;
+
 private:
   Networks network_;
   std::string name_;

@@ -15,7 +15,7 @@ constexpr int64_t kPredictBatch = 1024;
 
 template <typename T>
 RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data,
-                                        ThreadPool& pool) {
+                                        ThreadPool& pool, std::span<const int32_t> permutation) {
   const int64_t k = network.output() == OutputKind::sigmoid ? 2 : network.output_shape()[0];
   RowMatrix<double> probabilities(data.count, k);
   std::vector<int64_t> indices;
@@ -25,7 +25,7 @@ RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data
     const int64_t rows = std::min(kPredictBatch, data.count - first);
     indices.resize(static_cast<size_t>(rows));
     std::iota(indices.begin(), indices.end(), first);
-    make_batch(data, indices, x, labels);
+    make_batch(data, indices, x, labels, permutation);
     const Tensor<T>& logits = network.forward(x, {.pool = &pool, .training = false});
     probabilities.middleRows(first, rows) = class_probabilities(network.output(), logits);
   }
@@ -33,7 +33,9 @@ RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data
 }
 
 RowMatrix<double> predict_probabilities(Model& model, const Dataset& data, ThreadPool& pool) {
-  return model.visit([&](auto& network) { return predict_probabilities(network, data, pool); });
+  return model.visit([&](auto& network) {
+    return predict_probabilities(network, data, pool, model.input_permutation);
+  });
 }
 
 std::vector<int32_t> predicted_classes(const RowMatrix<double>& probabilities) {
@@ -104,7 +106,9 @@ void check_compatible(const Model& model, const Dataset& data) {
   }
 }
 
-template RowMatrix<double> predict_probabilities(Network<float>&, const Dataset&, ThreadPool&);
-template RowMatrix<double> predict_probabilities(Network<double>&, const Dataset&, ThreadPool&);
+template RowMatrix<double> predict_probabilities(Network<float>&, const Dataset&, ThreadPool&,
+                                                  std::span<const int32_t>);
+template RowMatrix<double> predict_probabilities(Network<double>&, const Dataset&, ThreadPool&,
+                                                  std::span<const int32_t>);
 
 }  // namespace felis

@@ -10,10 +10,13 @@
 
 namespace felis {
 
-// Class probabilities (N, K) for every image of `data`, computed in batches.
+// Class probabilities (N, K) for every image of `data`, computed in batches, with the
+// images' pixel positions permuted first when `permutation` (H W) is not empty.
 // Requires the data's image shape to match the network's input shape.
 template <typename T>
-RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data, ThreadPool& pool);
+RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data, ThreadPool& pool,
+                                        std::span<const int32_t> permutation = {});
+// The same for a model, applying its input_permutation.
 RowMatrix<double> predict_probabilities(Model& model, const Dataset& data, ThreadPool& pool);
 
 // The most probable class of each row of p (N, K); ties go to the lower index, so a

@@ -1,5 +1,6 @@
 #include "felis/train/trainer.h"
 
+#include "felis/augment/augment_dataset.h"
 #include "felis/data/batch.h"
 #include "felis/nn/optimizer.h"
 #include "felis/train/evaluate.h"
@@ -73,31 +74,37 @@ void shuffle(std::vector<int64_t>& indices, std::mt19937_64& rng) {
 
 
 template <typename T>
-double accuracy(Network<T>& network, const Dataset& data, ThreadPool& pool) {
-  const auto predicted = predicted_classes(predict_probabilities(network, data, pool));
+double accuracy(Network<T>& network, const Dataset& data, ThreadPool& pool,
+                std::span<const int32_t> permutation) {
+  const auto predicted = predicted_classes(predict_probabilities(network, data, pool, permutation));
   return score(data.labels, predicted, data.class_count()).accuracy;
 }
 
 template <typename T>
-TrainResult train_network(Network<T>& network, const Dataset& train, const Dataset* test,
-                          const TrainOptions& options, const TrainCallbacks& callbacks) {
-  // Data: the whole set converted once for full-batch runs, else one mini-batch per step.
+TrainResult train_network(Network<T>& network, std::span<const int32_t> permutation,
+                          const Dataset& train, const Dataset* test, const TrainOptions& options,
+                          const TrainCallbacks& callbacks) {
+  // Data: the whole set converted once for full-batch runs without augmentation, else a
+  // batch made for every step.
   const int64_t n = train.count;
   const int64_t batch = options.batch_size == 0 ? n : std::min(options.batch_size, n);
   const int64_t steps_per_epoch = chunk_count(n, batch);
   const int64_t total_steps =
       options.iterations > 0 ? options.iterations : options.epochs * steps_per_epoch;
   const bool full_batch = batch == n;
+  const bool augment = !options.augment.empty();
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(options.seed);
+  ThreadPool pool(options.threads);
   Tensor<T> x;
   Tensor<T> dlogits;
   std::vector<int32_t> labels;
-  if (full_batch) make_batch(train, order, x, labels);
+  Dataset augmented;  // the step's augmented images
+  std::vector<int64_t> augmented_order;
+  if (full_batch && !augment) make_batch(train, order, x, labels, permutation);
 
   // Model and optimizer.
-  ThreadPool pool(options.threads);
   const PassContext context{.pool = &pool, .training = true};
   const auto parameters = network.parameters();
   auto optimizer = make_optimizer<T>({.kind = options.optimizer,
@@ -117,11 +124,19 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
     if (position == 0 && step > 0 && (step / steps_per_epoch) % options.decay_every == 0) {
       optimizer->set_learning_rate(optimizer->learning_rate() * options.learning_rate_decay);
     }
-    if (!full_batch) {
-      if (position == 0) shuffle(order, rng);
+    if (!full_batch && position == 0) shuffle(order, rng);
+    if (!full_batch || augment) {
       const int64_t first = position * batch;
-      const int64_t rows = std::min(batch, n - first);
-      make_batch(train, std::span(order).subspan(first, rows), x, labels);
+      const auto indices = std::span(order).subspan(first, std::min(batch, n - first));
+      if (augment) {
+        const int64_t epoch = full_batch ? step : step / steps_per_epoch;
+        augment_images(train, indices, options.augment, options.seed, epoch, pool, augmented);
+        augmented_order.resize(indices.size());
+        std::iota(augmented_order.begin(), augmented_order.end(), 0);
+        make_batch(augmented, augmented_order, x, labels, permutation);
+      } else {
+        make_batch(train, indices, x, labels, permutation);
+      }
     }
 
     // Forward, loss, backward, penalty, step.
@@ -173,8 +188,8 @@ TrainResult train_network(Network<T>& network, const Dataset& train, const Datas
           static_cast<double>(std::min((step + 1) * batch, epoch.epoch * n)) /
           std::max(training_seconds, 1e-9);
       const auto scoring_start = Clock::now();
-      epoch.train_accuracy = accuracy(network, train, pool);
-      if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool);
+      epoch.train_accuracy = accuracy(network, train, pool, permutation);
+      if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool, permutation);
       scoring_seconds += seconds_since(scoring_start);
       epoch.elapsed_seconds = seconds_since(start);
       result.epochs.push_back(epoch);
@@ -194,8 +209,9 @@ TrainResult train(Model& model, const Dataset& train, const Dataset* test,
   validate(options);
   check_compatible(model, train);
   if (test != nullptr) check_compatible(model, *test);
+  options.augment.check({.height = train.height, .width = train.width, .channels = train.channels});
   return model.visit([&](auto& network) {
-    return train_network(network, train, test, options, callbacks);
+    return train_network(network, model.input_permutation, train, test, options, callbacks);
   });
 }
 

@@ -2,6 +2,7 @@
 // on shuffled mini-batches (SGD), with an optional L2 penalty.
 #pragma once
 
+#include "felis/augment/pipeline.h"
 #include "felis/data/dataset.h"
 #include "felis/error.h"
 #include "felis/nn/model.h"
@@ -25,7 +26,10 @@ struct TrainOptions {
   double epsilon = 1e-8;   // RMSprop's and Adam's
   double clip_norm = 0.0;  // clip the global gradient norm to this; 0 never clips
   double l2 = 0.0;          // lambda of the penalty lambda / (2 m) * sum W^2
-  uint64_t seed = 1;        // seeds the mini-batch shuffle
+  uint64_t seed = 1;        // seeds the mini-batch shuffle and the augmentation
+  // Applied afresh to the images of every step, with the step's epoch (in full-batch
+  // runs, every iteration is an epoch) and each image's index; empty for none.
+  Pipeline augment = {};
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
   int threads = 1;
 };

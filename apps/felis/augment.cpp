@@ -1,0 +1,130 @@
+// felis augment: expand a data set offline with augmented copies, or preview a spec.
+#include "commands.h"
+
+#include "felis/augment/augment_dataset.h"
+#include "felis/augment/preview.h"
+#include "felis/data/loaders.h"
+#include "felis/error.h"
+#include "felis/io/atomic_file.h"
+#include "felis/io/dataset_file.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+namespace felis::cli {
+
+namespace {
+
+struct AugmentArguments {
+  std::string data;
+  std::string augment;
+  std::optional<int64_t> copies;
+  std::optional<std::string> out;
+  std::optional<std::string> preview;
+  int64_t rows = 8;
+  int64_t columns = 7;
+  int64_t seed = 1;
+  int threads = default_threads();
+};
+
+void check_arguments(const AugmentArguments& args) {
+  if (!args.out && !args.preview) {
+    throw UsageError("give --out FILE.h5 with --copies K to write a data set, or --preview "
+                     "FILE.png to draw a grid, or both");
+  }
+  if (args.out && !args.copies) throw UsageError("--out needs --copies K, the copies of each image");
+  if (args.copies && !args.out) throw UsageError("--copies needs --out FILE.h5 to write them to");
+  if (args.copies && *args.copies < 1) {
+    throw UsageError(fmt::format("--copies {} must be at least 1", *args.copies));
+  }
+  if (args.rows < 1 || args.rows > 64 || args.columns < 1 || args.columns > 64) {
+    throw UsageError(fmt::format("--rows {} and --columns {} must be 1 to 64", args.rows,
+                                 args.columns));
+  }
+  if (args.seed < 0 || args.seed > UINT32_MAX) {
+    throw UsageError(fmt::format("--seed {} is outside 0 to 4294967295", args.seed));
+  }
+  if (args.out) check_output_path(*args.out, "--out");
+  if (args.preview) check_output_path(*args.preview, "--preview");
+  if (args.out && args.preview && std::filesystem::path(*args.out) == *args.preview) {
+    throw UsageError(fmt::format("--out and --preview are both {}; give two files", *args.out));
+  }
+  validate_thread_count(args.threads);
+}
+
+void run_augment(const AugmentArguments& args) {
+  check_arguments(args);
+  const Pipeline pipeline = Pipeline::parse(args.augment);
+  const auto seed = static_cast<uint64_t>(args.seed);
+
+  const DataSplits data = load_data(args.data);
+  const Dataset& train = data.train;
+  pipeline.check({.height = train.height, .width = train.width, .channels = train.channels});
+  fmt::print("augmentation: {}, seed {}\n", pipeline.spec(), seed);
+
+  // Every output is built in memory first, then written, so a failure leaves none behind.
+  std::optional<AtomicFile> data_file;
+  std::optional<AtomicFile> preview_file;
+  if (args.out) {
+    ThreadPool pool(args.threads);
+    const Dataset expanded = expand_dataset(train, pipeline, *args.copies, seed, pool);
+    const std::map<std::string, std::string> attributes = {
+        {"felis_augmentation", pipeline.spec()},
+        {"felis_augmentation_seed", std::to_string(seed)},
+        {"felis_copies", std::to_string(*args.copies)},
+        {"felis_source", std::filesystem::absolute(args.data).string()}};
+    data_file.emplace(*args.out);
+    data_file->write(dataset_file_bytes(expanded, data.test ? &*data.test : nullptr, attributes));
+    fmt::print("train split: {} images, the {} originals then {} augmented cop{}; test split: {}\n",
+               expanded.count, train.count, *args.copies, *args.copies == 1 ? "y" : "ies",
+               data.test ? fmt::format("{} images, unchanged", data.test->count) : "none");
+  }
+  if (args.preview) {
+    const Image grid = preview_grid(
+        train, pipeline, {.rows = args.rows, .copies = args.columns, .seed = seed});
+    preview_file.emplace(*args.preview);
+    preview_file->write(encode_png(grid.pixels.data(), grid.shape));
+  }
+
+  if (data_file) {
+    data_file->commit();
+    fmt::print("data set written to {}\n", *args.out);
+  }
+  if (preview_file) {
+    preview_file->commit();
+    fmt::print("preview written to {}: {} images, each original followed by {} augmented copies\n",
+               *args.preview, std::min(args.rows, train.count), args.columns);
+  }
+}
+
+}  // namespace
+
+Command add_augment(CLI::App& app) {
+  auto args = std::make_shared<AugmentArguments>();
+  CLI::App* sub = app.add_subcommand(
+      "augment", "Write a data set with augmented copies of each training image, or preview a spec");
+  sub->add_option("--data", args->data, "Data set, as for felis train")->required();
+  sub->add_option("--augment", args->augment,
+                  "Augmentation spec, e.g. 'shift:4, rotate:15:p=0.5, tint:0.2' (docs/augment.md)")
+      ->required();
+  sub->add_option("--copies", args->copies, "Augmented copies of each training image, after the originals");
+  sub->add_option("--out", args->out,
+                  "Write the expanded training split, and the test split unchanged, to this "
+                  "HDF5 file in the course's layout");
+  sub->add_option("--preview", args->preview,
+                  "Draw a PNG grid of originals (left) beside augmented copies");
+  sub->add_option("--rows", args->rows, "Images in the preview, 1 to 64")->capture_default_str();
+  sub->add_option("--columns", args->columns, "Augmented copies per image in the preview, 1 to 64")
+      ->capture_default_str();
+  sub->add_option("--seed", args->seed, "Seed of the augmentation")->capture_default_str();
+  sub->add_option("--threads", args->threads, "Threads to use (default: all hardware threads)");
+  return [args] {
+    run_augment(*args);
+    return 0;
+  };
+}
+
+}  // namespace felis::cli
