@@ -1,6 +1,7 @@
 // The felis program as a user runs it: exit codes, one-line errors, and no file written
 // when a run fails.
 #include "data/fixtures.h"
+#include "support/cli.h"
 
 #include <gtest/gtest.h>
 
@@ -15,39 +16,10 @@ namespace felis {
 namespace {
 
 using fixtures::contains;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs felis with `arguments` (already shell-quoted where needed).
-RunResult run_felis(const fixtures::TempDir& dir, const std::string& arguments) {
-  const auto out = dir / "stdout.txt";
-  const auto err = dir / "stderr.txt";
-  const std::string command = std::string(FELIS_BINARY) + " " + arguments + " >" + out.string() +
-                              " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  RunResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = read_text(out);
-  result.err = read_text(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return result;
-}
-
-size_t line_count(const std::string& text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
+using fixtures::line_count;
+using fixtures::read_text;
+using fixtures::run_felis;
+using fixtures::RunResult;
 
 // A course-layout directory: 12 train and 4 test images of 4x4x3, two or three classes.
 std::filesystem::path write_course_dir(const fixtures::TempDir& dir, int classes) {

@@ -85,7 +85,8 @@ TEST(ModelFile, RejectsNewerFormatVersion) {
     hdf5::write_ints_attribute(file, "felis_format_version", {kModelFormatVersion + 1});
   });
   const std::string message = error_message([&] { load_model(path); });
-  EXPECT_TRUE(contains(message, "version 2 is newer")) << message;
+  EXPECT_TRUE(contains(message, "version " + std::to_string(kModelFormatVersion + 1) + " is newer"))
+      << message;
 }
 
 TEST(ModelFile, RejectsWeightsOfWrongShape) {
@@ -159,6 +160,46 @@ TEST(ModelFile, TruncatedFileIsCorrupt) {
   const std::string message = error_message([&] { load_model(dir / "half.h5"); });
   EXPECT_TRUE(contains(message, "half.h5")) << message;
   EXPECT_TRUE(contains(message, "corrupt") || contains(message, "truncated")) << message;
+}
+
+// A logistic regression on 2x2 gray images whose pixels are shuffled by `permutation`.
+std::filesystem::path permuted_model(const fixtures::TempDir& dir, std::vector<int32_t> permutation) {
+  Model model = build_model({.preset = "logreg"}, {1, 2, 2}, {"a", "b"});
+  model.input_permutation = std::move(permutation);
+  const auto path = dir / "permuted.h5";
+  save_model(model, path);
+  return path;
+}
+
+TEST(ModelFile, PermutationRoundTripsAsVersionTwo) {
+  fixtures::TempDir dir;
+  const auto path = permuted_model(dir, {3, 1, 0, 2});
+  EXPECT_EQ(load_model(path).input_permutation, (std::vector<int32_t>{3, 1, 0, 2}));
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_EQ(hdf5::read_ints_attribute(file, "felis_format_version", 1), (std::vector<int64_t>{2}));
+  H5Fclose(file);
+
+  // Without a permutation the file stays version 1, which older felis reads.
+  Model plain = build_model({.preset = "logreg"}, {1, 2, 2}, {"a", "b"});
+  save_model(plain, dir / "plain.h5");
+  const hid_t plain_file = H5Fopen((dir / "plain.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_EQ(hdf5::read_ints_attribute(plain_file, "felis_format_version", 1), (std::vector<int64_t>{1}));
+  H5Fclose(plain_file);
+  EXPECT_TRUE(load_model(dir / "plain.h5").input_permutation.empty());
+}
+
+TEST(ModelFile, RejectsInvalidPermutation) {
+  fixtures::TempDir dir;
+  const auto repeated = permuted_model(dir, {3, 1, 1, 2});
+  std::string message = error_message([&] { load_model(repeated); });
+  EXPECT_TRUE(contains(message, "input_permutation is not a permutation of 0 to 3: it holds 1"))
+      << message;
+  const auto out_of_range = permuted_model(dir, {3, 1, 4, 2});
+  message = error_message([&] { load_model(out_of_range); });
+  EXPECT_TRUE(contains(message, "it holds 4")) << message;
+  const auto short_one = permuted_model(dir, {0, 1, 2});
+  message = error_message([&] { load_model(short_one); });
+  EXPECT_TRUE(contains(message, "must be 1-D with 4 entries")) << message;
 }
 
 }  // namespace

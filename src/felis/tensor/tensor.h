@@ -76,7 +76,10 @@ public:
 
 private:
   Shape shape_;
-  std::vector<T> data_;
+  // Aligned as Eigen's own allocations are (64 bytes with AVX-512). Eigen peels unaligned
+  // leading elements off its vector loops, so with malloc's placement a buffer's address
+  // would change the summation order, and two runs with one seed would differ.
+  std::vector<T, Eigen::aligned_allocator<T>> data_;
 };
 
 }  // namespace felis
