@@ -31,12 +31,12 @@ struct AugmentArguments {
 };
 
 void check_arguments(const AugmentArguments& args) {
+  if (args.copies && !args.out) throw UsageError("--copies needs --out FILE.h5 to write them to");
   if (!args.out && !args.preview) {
     throw UsageError("give --out FILE.h5 with --copies K to write a data set, or --preview "
                      "FILE.png to draw a grid, or both");
   }
   if (args.out && !args.copies) throw UsageError("--out needs --copies K, the copies of each image");
-  if (args.copies && !args.out) throw UsageError("--copies needs --out FILE.h5 to write them to");
   if (args.copies && *args.copies < 1) {
     throw UsageError(fmt::format("--copies {} must be at least 1", *args.copies));
   }
