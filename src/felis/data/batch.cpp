@@ -1,5 +1,6 @@
 #include "felis/data/batch.h"
 
+#include <array>
 #include <cassert>
 
 namespace felis {
@@ -7,15 +8,23 @@ namespace felis {
 namespace {
 
 // out (C, H, W) = in (H, W, C) / 255, position p taken from position permutation[p].
+// A table lookup gives the same values as dividing each pixel, without the divisions.
 template <typename T>
 void convert_image(const uint8_t* in, int64_t height, int64_t width, int64_t channels, T* out,
                    std::span<const int32_t> permutation) {
+  static const std::array<T, 256> scaled = [] {
+    std::array<T, 256> table{};
+    for (int v = 0; v < 256; ++v) table[static_cast<size_t>(v)] = static_cast<T>(v) / T(255);
+    return table;
+  }();
   const int64_t plane = height * width;
   assert(permutation.empty() || static_cast<int64_t>(permutation.size()) == plane);
-  for (int64_t p = 0; p < plane; ++p) {
-    const int64_t source = permutation.empty() ? p : permutation[p];
-    for (int64_t c = 0; c < channels; ++c) {
-      out[c * plane + p] = static_cast<T>(in[source * channels + c]) / T(255);
+  for (int64_t c = 0; c < channels; ++c) {
+    T* out_plane = out + c * plane;
+    if (permutation.empty()) {
+      for (int64_t p = 0; p < plane; ++p) out_plane[p] = scaled[in[p * channels + c]];
+    } else {
+      for (int64_t p = 0; p < plane; ++p) out_plane[p] = scaled[in[permutation[p] * channels + c]];
     }
   }
 }
