@@ -47,8 +47,8 @@ Image tint(const Image& image, std::span<const double> gains) {
     tables.push_back(make_lookup_table([gain](double v) { return gain * v; }));
   }
   Image out = image;
-  for (size_t i = 0; i < out.pixels.size(); ++i) {
-    out.pixels[i] = tables[i % channels][out.pixels[i]];
+  for (size_t first = 0; first < out.pixels.size(); first += channels) {
+    for (size_t c = 0; c < channels; ++c) out.pixels[first + c] = tables[c][out.pixels[first + c]];
   }
   return out;
 }
