@@ -16,6 +16,7 @@ Command add_evaluate(CLI::App& app);
 Command add_predict(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_gradcheck(CLI::App& app);
+Command add_augment(CLI::App& app);
 Command add_probe(CLI::App& app);
 
 // The default for --threads: the machine's hardware threads.
