@@ -40,9 +40,11 @@ void check_arguments(const AugmentArguments& args) {
   if (args.copies && *args.copies < 1) {
     throw UsageError(fmt::format("--copies {} must be at least 1", *args.copies));
   }
-  if (args.rows < 1 || args.rows > 64 || args.columns < 1 || args.columns > 64) {
-    throw UsageError(fmt::format("--rows {} and --columns {} must be 1 to 64", args.rows,
-                                 args.columns));
+  if (args.rows < 1 || args.rows > 64) {
+    throw UsageError(fmt::format("--rows {} is invalid; use 1 to 64 images", args.rows));
+  }
+  if (args.columns < 1 || args.columns > 64) {
+    throw UsageError(fmt::format("--columns {} is invalid; use 1 to 64 copies", args.columns));
   }
   if (args.seed < 0 || args.seed > UINT32_MAX) {
     throw UsageError(fmt::format("--seed {} is outside 0 to 4294967295", args.seed));
@@ -71,13 +73,15 @@ void run_augment(const AugmentArguments& args) {
   if (args.out) {
     ThreadPool pool(args.threads);
     const Dataset expanded = expand_dataset(train, pipeline, *args.copies, seed, pool);
+    std::error_code ignored;
     const std::map<std::string, std::string> attributes = {
         {"felis_augmentation", pipeline.spec()},
-        {"felis_augmentation_seed", std::to_string(seed)},
-        {"felis_copies", std::to_string(*args.copies)},
-        {"felis_source", std::filesystem::absolute(args.data).string()}};
+        {"felis_source", std::filesystem::weakly_canonical(args.data, ignored).string()}};
+    const std::map<std::string, int64_t> numbers = {{"felis_augmentation_seed", args.seed},
+                                                    {"felis_copies", *args.copies}};
     data_file.emplace(*args.out);
-    data_file->write(dataset_file_bytes(expanded, data.test ? &*data.test : nullptr, attributes));
+    data_file->write(
+        dataset_file_bytes(expanded, data.test ? &*data.test : nullptr, attributes, numbers));
     fmt::print("train split: {} images, the {} originals then {} augmented cop{}; test split: {}\n",
                expanded.count, train.count, *args.copies, *args.copies == 1 ? "y" : "ies",
                data.test ? fmt::format("{} images, unchanged", data.test->count) : "none");

@@ -6,6 +6,7 @@
 
 #include "felis/error.h"
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,6 +15,9 @@
 #include <map>
 
 int main(int argc, char** argv) {
+  // Warnings read like the errors: "felis: warning: ...", on stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_st("felis"));
+  spdlog::set_pattern("felis: %l: %v");
   CLI::App app{"felis: image classification from logistic regression up, measured."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "felis 0.1.0");

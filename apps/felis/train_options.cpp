@@ -89,9 +89,10 @@ TrainOptions resolve_train_options(const TrainArguments& args, const std::string
   TrainOptions options = defaults_for(preset);
   // On a small training set, 5 epochs are a handful of steps (20 for the course's 209
   // images in batches of 64), too few for Adam to leave its start. The default then runs
-  // at least kMinDefaultSteps steps and spreads the same total decay over them.
+  // at least kMinDefaultSteps steps and spreads the same total decay over them. A length
+  // the user gives keeps the preset's decay per epoch.
   constexpr int64_t kMinDefaultSteps = 200;
-  if (options.epochs > 0 && options.batch_size > 0) {
+  if (!args.iterations && !args.epochs && options.epochs > 0 && options.batch_size > 0) {
     const int64_t steps_per_epoch = (train_count + options.batch_size - 1) / options.batch_size;
     if (options.epochs * steps_per_epoch < kMinDefaultSteps) {
       const int64_t epochs = (kMinDefaultSteps + steps_per_epoch - 1) / steps_per_epoch;

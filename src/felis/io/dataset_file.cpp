@@ -56,7 +56,8 @@ void write_class_names(hid_t file, const std::vector<std::string>& names) {
 }  // namespace
 
 std::vector<char> dataset_file_bytes(const Dataset& train, const Dataset* test,
-                                     const std::map<std::string, std::string>& attributes) {
+                                     const std::map<std::string, std::string>& attributes,
+                                     const std::map<std::string, int64_t>& numbers) {
   assert(test == nullptr || (test->image_size() == train.image_size() &&
                              test->class_names == train.class_names));
   hdf5::silence_errors();
@@ -73,6 +74,7 @@ std::vector<char> dataset_file_bytes(const Dataset& train, const Dataset* test,
   if (test != nullptr) write_split(file.get(), "test", *test);
   write_class_names(file.get(), train.class_names);
   for (const auto& [name, value] : attributes) hdf5::write_string_attribute(file.get(), name, value);
+  for (const auto& [name, value] : numbers) hdf5::write_ints_attribute(file.get(), name, {value});
 
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw Error("HDF5 failed to flush the data set");
   const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
