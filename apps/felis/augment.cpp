@@ -1,5 +1,6 @@
 // felis augment: expand a data set offline with augmented copies, or preview a spec.
 #include "commands.h"
+#include "paths.h"
 
 #include "felis/augment/augment_dataset.h"
 #include "felis/augment/preview.h"
@@ -49,11 +50,19 @@ void check_arguments(const AugmentArguments& args) {
   if (args.seed < 0 || args.seed > UINT32_MAX) {
     throw UsageError(fmt::format("--seed {} is outside 0 to 4294967295", args.seed));
   }
-  if (args.out) check_output_path(*args.out, "--out");
-  if (args.preview) check_output_path(*args.preview, "--preview");
-  if (args.out && args.preview && std::filesystem::path(*args.out) == *args.preview) {
-    throw UsageError(fmt::format("--out and --preview are both {}; give two files", *args.out));
+  if (args.out) {
+    check_output_path(*args.out, "--out");
+    check_not_input(*args.out, "--out", args.data);
   }
+  if (args.preview) {
+    check_output_path(*args.preview, "--preview");
+    check_not_input(*args.preview, "--preview", args.data);
+    if (std::filesystem::path(*args.preview).extension() != ".png") {
+      throw UsageError(fmt::format("--preview {} must end in .png; the grid is a PNG image",
+                                   *args.preview));
+    }
+  }
+  if (args.out && args.preview) check_distinct_outputs(*args.out, "--out", *args.preview, "--preview");
   validate_thread_count(args.threads);
 }
 
@@ -64,7 +73,8 @@ void run_augment(const AugmentArguments& args) {
 
   const DataSplits data = load_data(args.data);
   const Dataset& train = data.train;
-  pipeline.check({.height = train.height, .width = train.width, .channels = train.channels});
+  // expand_dataset checks the pipeline itself; one check keeps its warning to one line.
+  if (!args.out) pipeline.check({.height = train.height, .width = train.width, .channels = train.channels});
   fmt::print("augmentation: {}, seed {}\n", pipeline.spec(), seed);
 
   // Every output is built in memory first, then written, so a failure leaves none behind.
@@ -82,8 +92,9 @@ void run_augment(const AugmentArguments& args) {
     data_file.emplace(*args.out);
     data_file->write(
         dataset_file_bytes(expanded, data.test ? &*data.test : nullptr, attributes, numbers));
-    fmt::print("train split: {} images, the {} originals then {} augmented cop{}; test split: {}\n",
-               expanded.count, train.count, *args.copies, *args.copies == 1 ? "y" : "ies",
+    fmt::print("train split: {} images, the {} original{} then {} augmented cop{}; test split: {}\n",
+               expanded.count, train.count, train.count == 1 ? "" : "s", *args.copies,
+               *args.copies == 1 ? "y" : "ies",
                data.test ? fmt::format("{} images, unchanged", data.test->count) : "none");
   }
   if (args.preview) {
@@ -99,8 +110,9 @@ void run_augment(const AugmentArguments& args) {
   }
   if (preview_file) {
     preview_file->commit();
-    fmt::print("preview written to {}: {} images, each original followed by {} augmented copies\n",
-               *args.preview, std::min(args.rows, train.count), args.columns);
+    const int64_t rows = std::min(args.rows, train.count);
+    fmt::print("preview written to {}: {} image{}, each original followed by {} augmented cop{}\n",
+               *args.preview, rows, rows == 1 ? "" : "s", args.columns, args.columns == 1 ? "y" : "ies");
   }
 }
 

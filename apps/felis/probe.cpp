@@ -1,5 +1,6 @@
 // felis probe: a saved model's test accuracy as one perturbation of the test images grows.
 #include "commands.h"
+#include "paths.h"
 #include "print.h"
 
 #include "felis/data/loaders.h"
@@ -31,12 +32,6 @@ struct ProbeArguments {
   int64_t seed = 1;
   int threads = default_threads();
 };
-
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ignored;
-  return std::filesystem::weakly_canonical(a, ignored) ==
-         std::filesystem::weakly_canonical(b, ignored);
-}
 
 // Names what a magnitude measures, for the header line and the chart's x axis.
 std::string magnitude_unit(Perturbation perturbation) {
@@ -104,13 +99,11 @@ void check_output_paths(const ProbeArguments& args) {
   }
   for (const auto& [option, path] : {std::pair{"--json", args.json}, {"--plot", args.plot}}) {
     if (path.empty()) continue;
-    if (same_file(path, args.model) || same_file(path, args.data)) {
-      throw UsageError(fmt::format("{} {} is an input file; give another file name", option, path));
-    }
+    check_not_input(path, option, args.model);
+    check_not_input(path, option, args.data);
   }
-  if (!args.json.empty() && !args.plot.empty() && same_file(args.json, args.plot)) {
-    throw UsageError(fmt::format("--json and --plot are both {}; give two different files",
-                                 args.json));
+  if (!args.json.empty() && !args.plot.empty()) {
+    check_distinct_outputs(args.json, "--json", args.plot, "--plot");
   }
 }
 

@@ -88,6 +88,15 @@ TEST_F(AugmentCli, BadInputIsOneLineAndWritesNothing) {
   expect_error("augment --data " + data + " --augment hflip", 2, {"--preview"}, out);
   expect_error("augment --data " + data + " --augment hflip --copies 2", 2, {"--copies needs --out"},
                out);
+  expect_error("augment --data " + data + " --augment hflip --copies 1 --out " + data, 2,
+               {"would replace an input file"}, dir / "never");
+  EXPECT_TRUE(std::filesystem::exists(data));
+  expect_error("augment --data " + data + " --augment hflip --copies 1 --out " + out.string() +
+                   " --preview " + (dir / "." / "out.h5").string(),
+               2, {"must end in .png"}, out);
+  expect_error("augment --data " + data + " --augment hflip --copies 1 --out " +
+                   (dir / "p.png").string() + " --preview " + (dir / "." / "p.png").string(),
+               2, {"both name"}, dir / "p.png");
   expect_error("augment --data " + (dir / "nowhere").string() + " --augment hflip --copies 1 --out " +
                    out.string(),
                1, {"nowhere"}, out);

@@ -210,7 +210,7 @@ TEST_F(ProbeCli, BadInputFailsWithOneLine) {
   expect_error(probe_arguments("--perturb shift --json " + (dir / "missing" / "o.json").string()),
                2, {"missing", "does not exist"});
   expect_error(probe_arguments("--perturb shift --json " + model.string()), 2,
-               {"is an input file"});
+               {"would replace an input file"});
   expect_error(probe_arguments("--perturb shift --json " + (dir / "out.svg").string() +
                                " --plot " + (dir / "out.svg").string()),
                2, {"give two different files"});

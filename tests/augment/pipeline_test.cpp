@@ -44,6 +44,11 @@ TEST(PipelineSpec, CanonicalFormFillsDefaults) {
   EXPECT_EQ(Pipeline::parse("elastic:20").spec(), "elastic:20:4");
 }
 
+TEST(PipelineSpec, CanonicalFormKeepsEveryDigit) {
+  EXPECT_EQ(Pipeline::parse("rotate:12.3456789:p=0.123456789").spec(), "rotate:12.3456789:p=0.123456789");
+  EXPECT_EQ(Pipeline::parse("shift:-0, tint:1e-1").spec(), "shift:0, tint:0.1");
+}
+
 TEST(PipelineSpec, CanonicalFormParsesBack) {
   const Pipeline pipeline = Pipeline::parse(kEveryTransform);
   EXPECT_EQ(pipeline.steps().size(), 17u);
@@ -85,6 +90,9 @@ TEST(PipelineSpec, BadParametersNameTheRange) {
       {"cutout:4:fill=300", "must be an integer in [0, 255]"},
       {"hflip:3", "hflip takes 0 arguments"},
       {"shift:2,,tint", "has an empty step"},
+      {"shift:p=0.5:p=0.7", "sets p= twice"},
+      {"shift:2:border=", "augment step 'shift:2:border=': unknown border mode"},
+      {"shift:4,\nrotate", "control character (code 10) at position 8"},
   };
   for (const auto& [spec, part] : cases) {
     const auto message = error_message([&] { Pipeline::parse(spec); });

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace felis {
 namespace {
@@ -20,22 +23,46 @@ TEST(AtomicFile, CommitReplacesTarget) {
   EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "{\n  \"a\": 1\n}\n");
 }
 
-TEST(AtomicFile, FullDiskKeepsOldContent) {
+// A write that fails part way, here because the file-size limit stops it as a full disk
+// would, keeps the old file and leaves no temporary file.
+TEST(AtomicFile, FailedWriteKeepsOldContent) {
   fixtures::TempDir dir;
   fixtures::write_text(dir / "model.h5", "old model");
-  // The temporary file is a link to /dev/full, where every write fails with ENOSPC.
-  const auto temporary = dir / ("model.h5.tmp-" + std::to_string(getpid()));
-  std::filesystem::create_symlink("/dev/full", temporary);
+  rlimit old_limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // so write() fails with EFBIG
+  rlimit small_limit = old_limit;
+  small_limit.rlim_cur = 50;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small_limit), 0);
   std::string message;
   {
     AtomicFile file(dir / "model.h5");
     message = fixtures::error_message([&] { file.write(std::vector<char>(100, 'x')); });
   }
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+
   EXPECT_TRUE(contains(message, "cannot write " + (dir / "model.h5").string())) << message;
-  EXPECT_TRUE(contains(message, "No space left on device")) << message;
+  EXPECT_TRUE(contains(message, "File too large")) << message;
   const auto bytes = fixtures::read_bytes(dir / "model.h5");
   EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "old model");
+  const auto temporary = dir / ("model.h5.tmp-" + std::to_string(getpid()));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(temporary)));
+}
+
+// A symlink planted under the temporary name is replaced, so its target stays untouched.
+TEST(AtomicFile, PlantedSymlinkIsNotFollowed) {
+  fixtures::TempDir dir;
+  fixtures::write_text(dir / "victim.txt", "keep me");
+  std::filesystem::create_symlink(dir / "victim.txt", dir / ("out.png.tmp-" + std::to_string(getpid())));
+  AtomicFile file(dir / "out.png");
+  file.write({'p', 'n', 'g'});
+  file.commit();
+  const auto victim = fixtures::read_bytes(dir / "victim.txt");
+  EXPECT_EQ(std::string(victim.begin(), victim.end()), "keep me");
+  EXPECT_FALSE(std::filesystem::is_symlink(dir / "out.png"));
+  const auto written = fixtures::read_bytes(dir / "out.png");
+  EXPECT_EQ(std::string(written.begin(), written.end()), "png");
 }
 
 TEST(AtomicFile, UncommittedFileLeavesNothing) {

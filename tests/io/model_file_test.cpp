@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 namespace felis {
 namespace {
 
@@ -200,6 +202,43 @@ TEST(ModelFile, RejectsInvalidPermutation) {
   const auto short_one = permuted_model(dir, {0, 1, 2});
   message = error_message([&] { load_model(short_one); });
   EXPECT_TRUE(contains(message, "must be 1-D with 4 entries")) << message;
+}
+
+TEST(ModelFile, RejectsVersionTwoWithoutPermutation) {
+  fixtures::TempDir dir;
+  const auto path = permuted_model(dir, {3, 1, 0, 2});
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Ldelete(file, "input_permutation", H5P_DEFAULT);
+  H5Fclose(file);
+  const std::string message = error_message([&] { load_model(path); });
+  EXPECT_TRUE(contains(message, "needs the dataset input_permutation, which is missing")) << message;
+}
+
+TEST(ModelFile, RejectsFloatPermutation) {
+  fixtures::TempDir dir;
+  const auto path = permuted_model(dir, {3, 1, 0, 2});
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  H5Ldelete(file, "input_permutation", H5P_DEFAULT);
+  const std::vector<double> values = {3, 1, 0, 2};
+  const hsize_t size = 4;
+  const hid_t space = H5Screate_simple(1, &size, nullptr);
+  const hid_t dataset = H5Dcreate2(file, "input_permutation", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(dataset);
+  H5Sclose(space);
+  H5Fclose(file);
+  const std::string message = error_message([&] { load_model(path); });
+  EXPECT_TRUE(contains(message, "input_permutation is not an integer dataset")) << message;
+}
+
+TEST(ModelFile, RejectsFifoWithoutBlocking) {
+  fixtures::TempDir dir;
+  const auto fifo = dir / "model.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string message = error_message([&] { load_model(fifo); });
+  EXPECT_TRUE(contains(message, "is not a regular file")) << message;
+  EXPECT_FALSE(is_model_file(fifo));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -119,7 +120,8 @@ std::string range_text(const Argument& argument) {
 }
 
 double parse_argument(const std::string& step, const std::string& text, const Argument& argument) {
-  const auto value = parse_number(text);
+  auto value = parse_number(text);
+  if (value) *value += 0.0;  // -0 becomes 0, so the canonical spec never shows "-0"
   const bool in_range = value && (argument.min_excluded ? *value > argument.min : *value >= argument.min) &&
                         *value <= argument.max && (!argument.integer || std::floor(*value) == *value);
   if (!in_range) {
@@ -141,9 +143,13 @@ void parse_setting(const std::string& step, const std::string& setting, const Tr
       throw UsageError(fmt::format("augment step '{}': probability '{}' must be a number in [0, 1]",
                                    step, value));
     }
-    out.probability = *p;
+    out.probability = *p + 0.0;
   } else if (key == "border" && entry.has_border) {
-    out.border = border_from_string(value);
+    try {
+      out.border = border_from_string(value);
+    } catch (const UsageError& error) {
+      throw UsageError(fmt::format("augment step '{}': {}", step, error.what()));
+    }
   } else if (key == "fill" && entry.has_fill) {
     out.fill = static_cast<int>(parse_argument(step, value, {"fill", 0, 0, 255, true}));
   } else {
@@ -170,9 +176,15 @@ AugmentStep parse_step(const std::string& step) {
   out.kind = entry->kind;
   out.probability = entry->default_probability;
   size_t positional = 0;
+  std::vector<std::string> keys;
   for (size_t i = 1; i < fields.size(); ++i) {
     const std::string field = trim(fields[i]);
     if (field.find('=') != std::string::npos) {
+      const std::string key = field.substr(0, field.find('='));
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+        throw UsageError(fmt::format("augment step '{}' sets {}= twice; keep one", step, key));
+      }
+      keys.push_back(key);
       parse_setting(step, field, *entry, out);
     } else if (positional < entry->arguments.size()) {
       out.arguments.push_back(parse_argument(step, field, entry->arguments[positional++]));
@@ -206,6 +218,14 @@ const std::vector<AugmentHelp>& augment_transforms() {
 }
 
 Pipeline Pipeline::parse(const std::string& spec) {
+  for (size_t i = 0; i < spec.size(); ++i) {
+    const auto c = static_cast<unsigned char>(spec[i]);
+    if (c < 0x20 && c != '\t') {
+      throw UsageError(fmt::format("augment spec has a control character (code {}) at position {}; "
+                                   "write the steps on one line, separated by commas",
+                                   static_cast<int>(c), i));
+    }
+  }
   Pipeline pipeline;
   if (trim(spec).empty() || trim(spec) == "none") return pipeline;
   for (const auto& part : split(spec, ',')) {
@@ -227,8 +247,9 @@ std::string Pipeline::spec() const {
     const TransformInfo& entry = info(step.kind);
     if (!text.empty()) text += ", ";
     text += entry.name;
-    for (double argument : step.arguments) text += fmt::format(":{:g}", argument);
-    if (step.probability != entry.default_probability) text += fmt::format(":p={:g}", step.probability);
+    // "{}" prints the shortest text that reads back as the same double.
+    for (double argument : step.arguments) text += fmt::format(":{}", argument);
+    if (step.probability != entry.default_probability) text += fmt::format(":p={}", step.probability);
     if (entry.has_border && step.border != Border::reflect) text += ":border=" + to_string(step.border);
     if (entry.has_fill && step.fill != 0) text += fmt::format(":fill={}", step.fill);
   }
@@ -237,8 +258,16 @@ std::string Pipeline::spec() const {
 
 void Pipeline::check(const ImageShape& shape) const {
   const int64_t side = std::min(shape.height, shape.width);
+  const int64_t larger_side = std::max(shape.height, shape.width);
   bool color_only = false;
   for (const auto& step : steps_) {
+    const bool warps = info(step.kind).has_border && step.kind != AugmentKind::shift;
+    if (warps && larger_side > kMaxWarpSide) {
+      throw UsageError(fmt::format("augment step '{}' warps the image, which OpenCV does for sides "
+                                   "up to {} pixels, but the images are {}x{}; use shift, crop "
+                                   "or the color steps, or smaller images",
+                                   info(step.kind).name, kMaxWarpSide, shape.height, shape.width));
+    }
     const bool sized = step.kind == AugmentKind::shift || step.kind == AugmentKind::cutout;
     if (sized && step.arguments[0] >= static_cast<double>(side)) {
       throw UsageError(fmt::format("augment step '{}:{:g}' needs fewer pixels than the images' "

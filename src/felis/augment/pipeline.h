@@ -18,6 +18,10 @@
 
 namespace felis {
 
+// Largest image side that the warping steps (rotate, scale, shear, elastic) accept,
+// because OpenCV's warpAffine and remap take coordinates as 16-bit integers.
+inline constexpr int64_t kMaxWarpSide = 32766;
+
 enum class AugmentKind {
   shift, rotate, scale, crop, hflip, vflip, shear, elastic,
   tint, brightness, contrast, saturation, hue, gamma,

@@ -1,5 +1,9 @@
 #include "felis/augment/preview.h"
 
+#include "felis/error.h"
+
+#include <spdlog/fmt/fmt.h>
+
 #include <algorithm>
 #include <cassert>
 
@@ -38,6 +42,13 @@ Image preview_grid(const Dataset& data, const Pipeline& pipeline, const PreviewO
                 .width = (options.copies + 1) * cell_width + options.copies * kGap + 2 * kGap +
                          kOriginalGap - kGap,
                 .channels = data.channels};
+  if (grid.shape.height > kMaxImagePixels / grid.shape.width) {
+    throw UsageError(fmt::format("a preview of {} rows and {} copies of {}x{} images would be "
+                                 "{}x{} pixels, over the limit of {}; ask for fewer --rows or "
+                                 "--columns",
+                                 rows, options.copies, data.height, data.width, grid.shape.height,
+                                 grid.shape.width, kMaxImagePixels));
+  }
   grid.pixels.assign(static_cast<size_t>(grid.shape.height * grid.shape.width * data.channels), 255);
 
   const ImageShape shape{.height = data.height, .width = data.width, .channels = data.channels};

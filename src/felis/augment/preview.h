@@ -15,7 +15,8 @@ struct PreviewOptions {
 
 // One row per image: the original, a wider gap, then copies 1 to `copies` (copy c is
 // pipeline.apply(image, seed, c, index)), on a white background with gaps between cells.
-// The grid is RGB for RGB data and gray for gray data.
+// The grid is RGB for RGB data and gray for gray data. Throws felis::UsageError when the
+// grid would have more than kMaxImagePixels pixels.
 // Requires data.count >= 1 and pipeline.check() to accept the data's shape.
 Image preview_grid(const Dataset& data, const Pipeline& pipeline, const PreviewOptions& options);
 

@@ -49,10 +49,17 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const std::vector<char>& bytes) {
   auto fail = [&](const char* step) {
     const int code = errno;
-    throw Error(fmt::format("cannot write {}: {} failed: {}; free space or choose another path",
-                            path_.string(), step, std::strerror(code)));
+    const char* fix = code == ENOSPC || code == EDQUOT ? "free space or choose another path"
+                      : code == ENAMETOOLONG          ? "choose a shorter file name"
+                                                      : "choose another path";
+    throw Error(fmt::format("cannot write {}: {} failed: {}; {}", path_.string(), step,
+                            std::strerror(code), fix));
   };
-  const int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A file left under the temporary name by a killed run is removed first. O_EXCL and
+  // O_NOFOLLOW then make sure the bytes go to a new file, never through a planted symlink.
+  ::unlink(temporary_.c_str());
+  const int fd = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0644);
   if (fd < 0) fail("open");
   size_t written = 0;
   while (written < bytes.size()) {

@@ -125,6 +125,10 @@ std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t f
                             positions));
   }
   Handle dataset(H5Dopen2(file, "input_permutation", H5P_DEFAULT), H5Dclose);
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  if (!dataset.valid() || H5Tget_class(type.get()) != H5T_INTEGER) {
+    throw Error("dataset input_permutation is not an integer dataset");
+  }
   Handle space(H5Dget_space(dataset.get()), H5Sclose);
   hsize_t size = 0;
   if (!dataset.valid() || H5Sget_simple_extent_ndims(space.get()) != 1 ||
@@ -214,8 +218,13 @@ Model read_model_body(hid_t file, uintmax_t file_bytes) {
                             fmt::join(input_shape, ", "), fmt::join(model.input_shape(), ", ")));
   }
   if (hdf5::has_attribute(file, "training")) model.training = parse_json_attribute(file, "training");
+  // Only a model with a permutation is written as version 2, so a version 2 file without
+  // one has lost it, and predicting on unpermuted pixels would be silently wrong.
+  const auto version = hdf5::read_ints_attribute(file, "felis_format_version", 1);
   if (H5Lexists(file, "input_permutation", H5P_DEFAULT) > 0) {
     model.input_permutation = read_permutation(file, input_shape[1] * input_shape[2], file_bytes);
+  } else if (version.at(0) >= 2) {
+    throw Error("format version 2 needs the dataset input_permutation, which is missing");
   }
   return model;
 }
@@ -269,6 +278,12 @@ Model load_model(const fs::path& path) {
   if (!fs::exists(path, error)) {
     throw Error(fmt::format("{}: no such model file; train one with felis train --out", path.string()));
   }
+  // HDF5 would block reading a FIFO and misread a device, so only regular files are opened.
+  if (!fs::is_regular_file(path, error)) {
+    throw Error(fmt::format("{} is not a regular file, so not a felis model; give the .h5 file "
+                            "written by felis train --out",
+                            path.string()));
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw Error(fmt::format("{} is not an HDF5 file, so not a felis model; train one with "
                             "felis train --out",
@@ -288,6 +303,8 @@ Model load_model(const fs::path& path) {
 
 bool is_model_file(const fs::path& path) {
   hdf5::silence_errors();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) return false;
   if (H5Fis_hdf5(path.c_str()) <= 0) return false;
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   return file.valid() && hdf5::has_attribute(file.get(), "felis_format_version");
