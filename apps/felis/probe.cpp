@@ -142,8 +142,8 @@ void print_result(const ProbeResult& result, const ProbeArguments& args, const D
 void run_probe(const ProbeArguments& args) {
   const Perturbation perturbation = perturbation_from_string(args.perturbation);
   validate_thread_count(args.threads);
-  if (args.seed < 0) {
-    throw UsageError(fmt::format("--seed {} is negative; use 0 or more", args.seed));
+  if (args.seed < 0 || args.seed > UINT32_MAX) {
+    throw UsageError(fmt::format("--seed {} is outside 0 to 4294967295", args.seed));
   }
   if (!args.magnitudes.empty()) parse_magnitudes(args.magnitudes);
   check_output_paths(args);

@@ -103,6 +103,7 @@ TEST(ProbeCheckMagnitude, RejectsWhatAPerturbationCannotTake) {
       {Perturbation::shift, 8, "at most 7"},    {Perturbation::rotate, 181, "above 180"},
       {Perturbation::tint, 1.1, "negative"},    {Perturbation::brightness, 2, "above 1"},
       {Perturbation::permute, 1.01, "above 1"}, {Perturbation::blur, 11, "at most 10"},
+      {Perturbation::contrast, 10.5, "above 10"}, {Perturbation::noise, 256, "above 255"},
   };
   for (const auto& c : rejected) {
     const std::string message =
@@ -116,8 +117,15 @@ TEST(ProbeCheckMagnitude, RejectsWhatAPerturbationCannotTake) {
   EXPECT_NO_THROW(check_magnitude(Perturbation::tint, 1, shape));
   EXPECT_NO_THROW(check_magnitude(Perturbation::permute, 1, shape));
   EXPECT_NO_THROW(check_magnitude(Perturbation::contrast, 5, shape));
-  EXPECT_NO_THROW(check_magnitude(Perturbation::noise, 300, shape));
+  EXPECT_NO_THROW(check_magnitude(Perturbation::noise, 255, shape));
   EXPECT_NO_THROW(check_magnitude(Perturbation::blur, 10, shape));
+  // Tall images: blur stops at 64 pixels, and rotation at OpenCV's largest warp.
+  const ImageShape tall{.height = 40000, .width = 2, .channels = 1};
+  EXPECT_TRUE(contains(error_message([&] { check_magnitude(Perturbation::blur, 65, tall); }),
+                       "at most 64"));
+  EXPECT_TRUE(contains(error_message([&] { check_magnitude(Perturbation::rotate, 5, tall); }),
+                       "sides up to 32766"));
+  EXPECT_NO_THROW(check_magnitude(Perturbation::rotate, 0, tall));
 }
 
 TEST(ProbePerturb, MagnitudeZeroKeepsEveryPixel) {

@@ -34,11 +34,19 @@ constexpr const char* kInstallHint =
 class PrivateDirectory {
 public:
   PrivateDirectory() {
-    std::string pattern = (fs::temp_directory_path() / "felis-plot-XXXXXX").string();
+    std::error_code error;
+    const fs::path base = fs::temp_directory_path(error);
+    if (error) {
+      const char* tmpdir = std::getenv("TMPDIR");
+      throw Error(fmt::format("the temporary directory {} cannot be used: {}; set TMPDIR to a "
+                              "writable directory",
+                              tmpdir != nullptr ? tmpdir : "/tmp", error.message()));
+    }
+    std::string pattern = (base / "felis-plot-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
       throw Error(fmt::format("cannot create a temporary directory for gnuplot in {}: {}; set "
                               "TMPDIR to a writable directory",
-                              fs::temp_directory_path().string(), std::strerror(errno)));
+                              base.string(), std::strerror(errno)));
     }
     path_ = pattern;
   }
@@ -226,10 +234,10 @@ void run_gnuplot(const fs::path& script, const fs::path& output, const fs::path&
                             WTERMSIG(status), kInstallHint));
   }
   if (WEXITSTATUS(status) != 0) {
-    throw Error(fmt::format("gnuplot failed with exit code {}: {}; felis needs gnuplot 5 with "
-                            "the svg and pngcairo terminals, so {}",
-                            WEXITSTATUS(status), first_error_line(read_text_file(messages)),
-                            kInstallHint));
+    throw Error(fmt::format("gnuplot failed with exit code {}: {}; check that the plotted "
+                            "values are finite and in range, and that gnuplot 5 with the svg and "
+                            "pngcairo terminals is installed (package gnuplot-nox)",
+                            WEXITSTATUS(status), first_error_line(read_text_file(messages))));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "felis/study/probe.h"
 
+#include "felis/augment/pipeline.h"
 #include "felis/augment/random.h"
 #include "felis/augment/transform.h"
 #include "felis/data/pixel_permutation.h"
@@ -205,6 +206,11 @@ void check_magnitude(Perturbation perturbation, double magnitude, const ImageSha
       }
       return;
     case Perturbation::rotate:
+      if (magnitude > 0 && larger_side > kMaxWarpSide) {
+        throw UsageError(fmt::format("rotate cannot warp {}x{} images: OpenCV's warps take sides "
+                                     "up to {} pixels",
+                                     shape.height, shape.width, kMaxWarpSide));
+      }
       if (magnitude > 180) {
         throw UsageError(fmt::format("rotate magnitude {} degrees is above 180; +a and -a "
                                      "already cover every angle up to 180",
@@ -223,16 +229,30 @@ void check_magnitude(Perturbation perturbation, double magnitude, const ImageSha
                                      magnitude, reason));
       }
       return;
-    case Perturbation::blur:
-      // A wider Gaussian flattens the image all the same, and its kernel grows with sigma.
-      if (magnitude > static_cast<double>(larger_side)) {
-        throw UsageError(fmt::format("blur magnitude {} pixels is wider than the {}x{} images; "
-                                     "use at most {}",
-                                     magnitude, shape.height, shape.width, larger_side));
+    case Perturbation::blur: {
+      // A wider Gaussian flattens the image all the same, and its kernel, about 6 sigma
+      // wide, makes the cost grow with sigma.
+      const double limit = std::min<double>(static_cast<double>(larger_side), kMaxProbeBlur);
+      if (magnitude > limit) {
+        throw UsageError(fmt::format("blur magnitude {} pixels is too wide for {}x{} images; use "
+                                     "at most {}",
+                                     magnitude, shape.height, shape.width, limit));
       }
       return;
+    }
     case Perturbation::contrast:
+      if (magnitude > kMaxProbeContrast) {
+        throw UsageError(fmt::format("contrast magnitude {} is above {}; a factor of 1 + {} "
+                                     "already saturates almost every pixel",
+                                     magnitude, kMaxProbeContrast, kMaxProbeContrast));
+      }
+      return;
     case Perturbation::noise:
+      if (magnitude > 255) {
+        throw UsageError(fmt::format("noise magnitude {} is above 255 levels, the whole pixel "
+                                     "range; use 0 to 255",
+                                     magnitude));
+      }
       return;
   }
 }

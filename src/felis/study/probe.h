@@ -27,6 +27,10 @@
 
 namespace felis {
 
+// Largest blur (pixels) and contrast change the probe measures.
+inline constexpr double kMaxProbeBlur = 64;
+inline constexpr double kMaxProbeContrast = 10;
+
 enum class Perturbation { shift, rotate, tint, brightness, contrast, noise, blur, permute };
 std::string to_string(Perturbation perturbation);
 // Throws felis::UsageError listing the valid names for any other name.
