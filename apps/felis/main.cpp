@@ -28,6 +28,19 @@ int main(int argc, char** argv) {
     auto command = add(app);
     commands[app.get_subcommands({}).back()] = std::move(command);
   }
+  // CLI11 turns an empty string into "no value" for numbers, so `--seed ''` would run with
+  // the default unnoticed. Every numeric option rejects it.
+  const CLI::Validator not_empty(
+      [](const std::string& value) {
+        return value.empty() ? std::string("a number is needed, not an empty value") : std::string();
+      },
+      "");
+  for (CLI::App* subcommand : app.get_subcommands({})) {
+    for (CLI::Option* option : subcommand->get_options()) {
+      const std::string type = option->get_type_name();
+      if (type == "INT" || type == "UINT" || type == "FLOAT") option->check(not_empty);
+    }
+  }
 
   // CLI11 reports an unknown first word as a missing subcommand, which misleads.
   const bool known = argc > 1 && std::any_of(commands.begin(), commands.end(), [&](const auto& entry) {

@@ -111,6 +111,8 @@ TEST_F(Cli, BadOptionsFailBeforeWriting) {
   expect_error("train --data " + data + " --threads 0" + out, 2, {"--threads 0"});
   expect_error("train --data " + data + " --threads 100000" + out, 2, {"--threads 100000"});
   expect_error("train --data " + data + " --seed -1" + out, 2, {"--seed -1"});
+  expect_error("train --data " + data + " --seed ''" + out, 2, {"--seed", "not an empty value"});
+  expect_error("train --data " + data + " --permute-pixels ''" + out, 2, {"not an empty value"});
   expect_error("train --data " + data + " --print-cost-every -3" + out, 2, {"-3"});
   expect_error("train --data " + data + " --out ''", 2, {"--out needs a file name"});
   expect_error("train --data " + data + out + " --metrics " + (dir / "out.h5").string(), 2,
