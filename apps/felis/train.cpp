@@ -9,6 +9,7 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
+#include "felis/train/defaults.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
 

@@ -5,6 +5,7 @@
 
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
+#include "felis/train/defaults.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -14,23 +15,6 @@
 namespace felis::cli {
 
 namespace {
-
-// Per-preset defaults. The course's full-batch loops for logreg and the course networks;
-// SGD with a decaying rate for softmax (84.4-84.5 % on Fashion-MNIST over seeds 1-5);
-// Adam with a decaying rate for the rest.
-TrainOptions defaults_for(const std::string& preset) {
-  if (preset == "logreg") return {.iterations = 2000, .batch_size = 0, .learning_rate = 0.005};
-  if (preset == "course-2layer" || preset == "course-4layer") {
-    return {.iterations = 2500, .batch_size = 0, .learning_rate = 0.0075};
-  }
-  if (preset == "softmax") {
-    return {.epochs = 15, .batch_size = 128, .learning_rate = 0.5, .learning_rate_decay = 0.75};
-  }
-  // The cnn preset reaches 91.7 % on Fashion-MNIST in 5 epochs with this decay, 90.3 %
-  // without it.
-  return {.epochs = 5, .batch_size = 64, .learning_rate = 0.001, .learning_rate_decay = 0.6,
-          .optimizer = OptimizerKind::adam};
-}
 
 int64_t parse_batch_size(const std::string& text) {
   if (text == "full") return 0;
@@ -44,10 +28,6 @@ int64_t parse_batch_size(const std::string& text) {
 }
 
 }  // namespace
-
-std::string default_precision(const std::string& preset) {
-  return preset == "logreg" || preset == "softmax" ? "float64" : "float32";
-}
 
 void check_train_arguments(const TrainArguments& args) {
   if (args.learning_rate && !(*args.learning_rate > 0 && std::isfinite(*args.learning_rate))) {
@@ -84,21 +64,9 @@ void check_train_arguments(const TrainArguments& args) {
 
 TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset,
                                    int64_t train_count) {
-  TrainOptions options = defaults_for(preset);
-  // On a small training set, 5 epochs are a handful of steps (20 for the course's 209
-  // images in batches of 64), too few for Adam to leave its start. The default then runs
-  // at least kMinDefaultSteps steps and spreads the same total decay over them. A length
-  // the user gives keeps the preset's decay per epoch.
-  constexpr int64_t kMinDefaultSteps = 200;
-  if (!args.iterations && !args.epochs && options.epochs > 0 && options.batch_size > 0) {
-    const int64_t steps_per_epoch = (train_count + options.batch_size - 1) / options.batch_size;
-    if (options.epochs * steps_per_epoch < kMinDefaultSteps) {
-      const int64_t epochs = (kMinDefaultSteps + steps_per_epoch - 1) / steps_per_epoch;
-      options.learning_rate_decay = std::pow(options.learning_rate_decay,
-                                             static_cast<double>(options.epochs) / epochs);
-      options.epochs = epochs;
-    }
-  }
+  // A length the user gives keeps the preset's decay per epoch.
+  TrainOptions options = args.iterations || args.epochs ? default_train_options(preset, 0)
+                                                         : default_train_options(preset, train_count);
   if (args.iterations || args.epochs) {
     options.iterations = args.iterations.value_or(0);
     options.epochs = args.epochs.value_or(0);

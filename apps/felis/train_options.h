@@ -48,7 +48,4 @@ void check_train_arguments(const TrainArguments& args);
 TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset,
                                    int64_t train_count);
 
-// float64 for logreg and softmax, as the course computes; float32 for the rest.
-std::string default_precision(const std::string& preset);
-
 }  // namespace felis::cli
