@@ -18,6 +18,7 @@ Command add_info(CLI::App& app);
 Command add_gradcheck(CLI::App& app);
 Command add_augment(CLI::App& app);
 Command add_probe(CLI::App& app);
+Command add_study(CLI::App& app);
 
 // The default for --threads: the machine's hardware threads.
 int default_threads();

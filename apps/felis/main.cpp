@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   std::map<CLI::App*, felis::cli::Command> commands;
   for (auto add : {felis::cli::add_train, felis::cli::add_evaluate, felis::cli::add_predict,
                    felis::cli::add_info, felis::cli::add_gradcheck, felis::cli::add_augment,
-                   felis::cli::add_probe}) {
+                   felis::cli::add_probe, felis::cli::add_study}) {
     auto command = add(app);
     commands[app.get_subcommands({}).back()] = std::move(command);
   }
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   });
   if (argc > 1 && argv[1][0] != '-' && !known) {
     std::cerr << "felis: error: unknown subcommand '" << argv[1]
-              << "'; use train, evaluate, predict, info, gradcheck, augment or probe "
-                 "(see felis --help)\n";
+              << "'; use train, evaluate, predict, info, gradcheck, augment, probe "
+                 "or study (see felis --help)\n";
     return 2;
   }
   try {

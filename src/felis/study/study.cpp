@@ -1,0 +1,281 @@
+#include "felis/study/study.h"
+
+#include "felis/augment/pipeline.h"
+#include "felis/error.h"
+#include "felis/io/atomic_file.h"
+#include "felis/io/model_file.h"
+#include "felis/train/defaults.h"
+#include "felis/train/evaluate.h"
+#include "felis/train/trainer.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+
+namespace felis {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+ImageShape shape_of(const Dataset& data) {
+  return {.height = data.height, .width = data.width, .channels = data.channels};
+}
+
+nlohmann::json options_json(const TrainOptions& options) {
+  return {{"iterations", options.iterations},
+          {"epochs", options.epochs},
+          {"batch_size", options.batch_size},
+          {"learning_rate", options.learning_rate},
+          {"learning_rate_decay", options.learning_rate_decay},
+          {"optimizer", to_string(options.optimizer)},
+          {"seed", options.seed},
+          {"augment", options.augment.spec()}};
+}
+
+// What a finished run depends on; a stored run is reused only when its key is equal.
+nlohmann::json run_key(const StudyRun& run, const Dataset& train, const Dataset& test,
+                       const std::string& data_path, const TrainOptions& options) {
+  std::error_code ignored;
+  return {{"data", fs::weakly_canonical(data_path, ignored).string()},
+          {"train_count", train.count},
+          {"test_count", test.count},
+          {"shape", {train.height, train.width, train.channels}},
+          {"model", run.model},
+          {"augmentation", run.augmentation},
+          {"precision", default_precision(run.model)},
+          {"options", options_json(options)}};
+}
+
+ProbeResult probe_from_json(const nlohmann::json& value) {
+  ProbeResult result;
+  result.perturbation = perturbation_from_string(value.at("perturbation").get<std::string>());
+  for (const auto& point : value.at("points")) {
+    result.points.push_back({.magnitude = point.at("magnitude"),
+                             .variants = point.at("variants"),
+                             .accuracy = point.at("accuracy"),
+                             .accuracy_min = point.at("accuracy_min"),
+                             .accuracy_max = point.at("accuracy_max"),
+                             .flip_rate = point.at("flip_rate")});
+  }
+  return result;
+}
+
+// The stored record of `run` when DIR/runs/<id>.json exists with the same key.
+std::optional<RunRecord> stored_run(const fs::path& file, const nlohmann::json& key) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  const auto value = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded() || !value.contains("key") || value["key"] != key) return std::nullopt;
+  try {
+    RunRecord record;
+    record.run = {.model = value.at("model"),
+                  .augmentation = value.at("augmentation"),
+                  .seed = value.at("seed")};
+    record.augment_spec = value.at("augment_spec");
+    record.train_accuracy = value.at("train_accuracy");
+    record.test_accuracy = value.at("test_accuracy");
+    record.train_seconds = value.at("train_seconds");
+    for (const auto& probe : value.at("probes")) record.probes.push_back(probe_from_json(probe));
+    record.details = value.at("details");
+    record.reused = true;
+    return record;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged record is trained again
+  }
+}
+
+RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOptions& options,
+                    const nlohmann::json& key, const fs::path& model_file, ThreadPool& pool) {
+  const Dataset& train_set = data.train;
+  const Dataset& test_set = *data.test;
+  Model model = build_model({.preset = run.model,
+                             .precision = precision_from_string(default_precision(run.model)),
+                             .seed = run.seed},
+                            {train_set.channels, train_set.height, train_set.width},
+                            train_set.class_names);
+  const TrainResult result = train(model, train_set, &test_set, options);
+
+  RunRecord record;
+  record.run = run;
+  record.augment_spec = options.augment.spec();
+  record.train_seconds = result.train_seconds;
+  const auto train_predicted = predicted_classes(predict_probabilities(model, train_set, pool));
+  record.train_accuracy = score(train_set.labels, train_predicted, train_set.class_count()).accuracy;
+  const auto test_metrics = score(test_set.labels,
+                                  predicted_classes(predict_probabilities(model, test_set, pool)),
+                                  test_set.class_count());
+  record.test_accuracy = test_metrics.accuracy;
+  for (const auto& [perturbation, magnitudes] : study_probes(shape_of(test_set))) {
+    record.probes.push_back(probe(model, test_set, perturbation, magnitudes, run.seed, pool));
+  }
+
+  nlohmann::json curves = nlohmann::json::array();
+  for (const auto& e : result.epochs) {
+    curves.push_back({{"epoch", e.epoch},
+                      {"loss", e.loss},
+                      {"train_accuracy", e.train_accuracy},
+                      {"test_accuracy", e.test_accuracy.value_or(std::nan(""))}});
+  }
+  nlohmann::json costs = nlohmann::json::array();
+  for (const auto& c : result.costs) costs.push_back({{"iteration", c.iteration}, {"cost", c.cost}});
+  record.details = {{"epoch_curves", curves},
+                    {"costs", costs},
+                    {"test_metrics", to_json(test_metrics, test_set.class_names)},
+                    {"parameters", model.parameter_count()}};
+
+  model.training = key;
+  save_model(model, model_file);
+  return record;
+}
+
+}  // namespace
+
+const std::vector<std::string>& study_augmentation_names() {
+  static const std::vector<std::string> names = {"none", "shift", "rotate", "tint", "all"};
+  return names;
+}
+
+std::string study_augmentation_spec(const std::string& name, const ImageShape& shape) {
+  const int64_t side = std::min(shape.height, shape.width);
+  const auto pixels = std::max<int64_t>(1, std::llround(static_cast<double>(side) / 16.0));
+  // Objects on a black background, as in Fashion-MNIST, need black borders, not mirrors.
+  const std::string border = shape.channels == 1 ? ":border=constant" : "";
+  const std::string shift = fmt::format("shift:{}{}", pixels, border);
+  const std::string rotate = fmt::format("rotate:15{}", border);
+  const std::string tint = "tint:0.2";
+  if (name == "none") return "none";
+  if (name == "shift") return shift;
+  if (name == "rotate") return rotate;
+  if (name == "tint") return tint;
+  if (name == "all") return shift + ", " + rotate + ", " + tint;
+  throw UsageError(fmt::format("unknown study augmentation '{}'; use none, shift, rotate, tint "
+                               "or all",
+                               name));
+}
+
+std::vector<std::string> default_study_models(int64_t classes) {
+  if (classes == 2) return {"logreg", "course-4layer", "hier3", "cnn"};
+  return {"softmax", "mlp", "hier3", "cnn"};
+}
+
+std::string StudyRun::id() const { return fmt::format("{}-{}-s{}", model, augmentation, seed); }
+
+std::vector<std::pair<Perturbation, std::vector<double>>> study_probes(const ImageShape& shape) {
+  std::vector<double> shifts;
+  for (double k : {0.0, 1.0, 2.0, 4.0, 8.0}) {
+    if (k < static_cast<double>(std::min(shape.height, shape.width))) shifts.push_back(k);
+  }
+  return {{Perturbation::shift, shifts},
+          {Perturbation::rotate, {0, 5, 10, 20, 30}},
+          {Perturbation::tint, {0, 0.1, 0.2, 0.4}},
+          {Perturbation::brightness, {0, 0.1, 0.2, 0.3}}};
+}
+
+StudyResults run_study(const DataSplits& data, const std::string& data_path,
+                       const StudyOptions& options) {
+  if (!data.test) {
+    throw UsageError(fmt::format("{} has no test split; a study scores every run on one", data_path));
+  }
+  const auto models = options.models.empty() ? default_study_models(data.train.class_count())
+                                             : options.models;
+  const auto augmentations =
+      options.augmentations.empty() ? study_augmentation_names() : options.augmentations;
+  if (options.seeds < 1) throw UsageError(fmt::format("--seeds {} must be at least 1", options.seeds));
+  std::vector<std::pair<std::string, std::string>> cells;
+  for (const auto& model : models) {
+    for (const auto& augmentation : augmentations) {
+      // Fail on an unknown name before any training.
+      Pipeline::parse(study_augmentation_spec(augmentation, shape_of(data.train)))
+          .check(shape_of(data.train));
+      cells.emplace_back(model, augmentation);
+    }
+  }
+  fs::create_directories(options.out / "runs");
+
+  StudyResults results;
+  results.seeds_requested = options.seeds;
+  ThreadPool pool(options.threads);
+  const auto start = Clock::now();
+  StudyProgress progress;
+  progress.runs_planned = static_cast<int64_t>(cells.size());
+  for (int64_t seed = 1; seed <= options.seeds; ++seed) {
+    const auto pass_start = Clock::now();
+    for (const auto& [model, augmentation] : cells) {
+      const StudyRun run{.model = model, .augmentation = augmentation, .seed = static_cast<uint64_t>(seed)};
+      TrainOptions train_options = default_train_options(model, data.train.count);
+      train_options.seed = run.seed;
+      train_options.threads = options.threads;
+      train_options.cost_every = 0;
+      train_options.augment =
+          Pipeline::parse(study_augmentation_spec(augmentation, shape_of(data.train)));
+      const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);
+
+      progress.current = run.id();
+      progress.elapsed_seconds = seconds_since(start);
+      if (options.on_progress) options.on_progress(progress);
+      const fs::path record_file = options.out / "runs" / (run.id() + ".json");
+      auto record = stored_run(record_file, key);
+      if (!record) {
+        record = train_run(run, data, train_options, key, options.out / "runs" / (run.id() + ".h5"),
+                           pool);
+        nlohmann::json stored = to_json(*record);
+        stored["key"] = key;
+        write_json_file(record_file, stored);
+      }
+      results.runs.push_back(*record);
+      if (options.on_run) options.on_run(*record);
+      ++progress.runs_done;
+    }
+    results.seeds_completed = seed;
+
+    // Another pass starts only when one more pass of this length fits the budget.
+    const double pass_seconds = seconds_since(pass_start);
+    const double elapsed = seconds_since(start);
+    if (seed < options.seeds && options.budget_seconds > 0 &&
+        elapsed + pass_seconds > options.budget_seconds) {
+      break;
+    }
+    if (seed < options.seeds) progress.runs_planned += static_cast<int64_t>(cells.size());
+  }
+  results.seconds = seconds_since(start);
+  progress.current.clear();
+  progress.elapsed_seconds = results.seconds;
+  if (options.on_progress) options.on_progress(progress);
+  return results;
+}
+
+nlohmann::json to_json(const RunRecord& record) {
+  nlohmann::json probes = nlohmann::json::array();
+  for (const auto& probe : record.probes) probes.push_back(to_json(probe));
+  return {{"id", record.run.id()},
+          {"model", record.run.model},
+          {"augmentation", record.run.augmentation},
+          {"seed", record.run.seed},
+          {"augment_spec", record.augment_spec},
+          {"train_accuracy", record.train_accuracy},
+          {"test_accuracy", record.test_accuracy},
+          {"train_seconds", record.train_seconds},
+          {"reused", record.reused},
+          {"probes", probes},
+          {"details", record.details}};
+}
+
+nlohmann::json to_json(const StudyResults& results) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& run : results.runs) runs.push_back(to_json(run));
+  return {{"seeds_completed", results.seeds_completed},
+          {"seeds_requested", results.seeds_requested},
+          {"seconds", results.seconds},
+          {"runs", runs}};
+}
+
+}  // namespace felis

@@ -1,0 +1,106 @@
+// The study grid: every cell run and stored, reuse of finished runs, and the budget.
+#include "felis/study/study.h"
+
+#include "data/fixtures.h"
+#include "support/synthetic.h"
+
+#include <gtest/gtest.h>
+
+namespace felis {
+namespace {
+
+using fixtures::contains;
+using fixtures::error_message;
+
+DataSplits small_splits() {
+  DataSplits data;
+  data.train = fixtures::synthetic_dataset(40, 8, 1, 2, 1);
+  data.test = fixtures::synthetic_dataset(20, 8, 1, 2, 2);
+  return data;
+}
+
+StudyOptions small_options(const fixtures::TempDir& dir) {
+  StudyOptions options;
+  options.out = dir / "study";
+  options.models = {"logreg"};
+  options.augmentations = {"none", "shift"};
+  options.seeds = 2;
+  return options;
+}
+
+TEST(StudyAugmentation, SpecsFollowTheImages) {
+  EXPECT_EQ(study_augmentation_spec("shift", {.height = 64, .width = 64, .channels = 3}), "shift:4");
+  EXPECT_EQ(study_augmentation_spec("shift", {.height = 28, .width = 28, .channels = 1}),
+            "shift:2:border=constant");
+  EXPECT_EQ(study_augmentation_spec("all", {.height = 64, .width = 64, .channels = 3}),
+            "shift:4, rotate:15, tint:0.2");
+  EXPECT_EQ(study_augmentation_spec("none", {.height = 8, .width = 8, .channels = 1}), "none");
+  EXPECT_THROW(study_augmentation_spec("zoom", {.height = 8, .width = 8, .channels = 1}), UsageError);
+}
+
+TEST(StudyGrid, RunsEveryCellThenReusesThem) {
+  fixtures::TempDir dir;
+  const DataSplits data = small_splits();
+  const StudyResults first = run_study(data, "synthetic", small_options(dir));
+  ASSERT_EQ(first.runs.size(), 4u);
+  EXPECT_EQ(first.seeds_completed, 2);
+  EXPECT_EQ(first.runs[0].run.id(), "logreg-none-s1");
+  EXPECT_EQ(first.runs[3].run.id(), "logreg-shift-s2");
+  EXPECT_EQ(first.runs[1].augment_spec, "shift:1:border=constant");
+  for (const auto& run : first.runs) {
+    EXPECT_FALSE(run.reused);
+    EXPECT_TRUE(std::filesystem::exists(dir / "study" / "runs" / (run.run.id() + ".json")));
+    EXPECT_TRUE(std::filesystem::exists(dir / "study" / "runs" / (run.run.id() + ".h5")));
+    ASSERT_EQ(run.probes.size(), 4u);
+    // Magnitude 0 of every probe is the clean test set.
+    for (const auto& probe : run.probes) EXPECT_EQ(probe.points[0].accuracy, run.test_accuracy);
+  }
+  EXPECT_GT(first.runs[0].test_accuracy, 0.7);
+
+  const StudyResults second = run_study(data, "synthetic", small_options(dir));
+  ASSERT_EQ(second.runs.size(), 4u);
+  for (size_t i = 0; i < second.runs.size(); ++i) {
+    EXPECT_TRUE(second.runs[i].reused) << i;
+    EXPECT_EQ(second.runs[i].test_accuracy, first.runs[i].test_accuracy) << i;
+    EXPECT_EQ(to_json(second.runs[i].probes[0]), to_json(first.runs[i].probes[0])) << i;
+  }
+}
+
+TEST(StudyGrid, OtherDataTrainsAgain) {
+  fixtures::TempDir dir;
+  DataSplits data = small_splits();
+  StudyOptions options = small_options(dir);
+  options.seeds = 1;
+  options.augmentations = {"none"};
+  run_study(data, "synthetic", options);
+  data.test = fixtures::synthetic_dataset(21, 8, 1, 2, 3);
+  const StudyResults again = run_study(data, "synthetic", options);
+  ASSERT_EQ(again.runs.size(), 1u);
+  EXPECT_FALSE(again.runs[0].reused);
+}
+
+TEST(StudyGrid, BudgetKeepsTheFirstSeedOnly) {
+  fixtures::TempDir dir;
+  StudyOptions options = small_options(dir);
+  options.seeds = 5;
+  options.budget_seconds = 1e-6;
+  const StudyResults results = run_study(small_splits(), "synthetic", options);
+  EXPECT_EQ(results.seeds_completed, 1);
+  EXPECT_EQ(results.seeds_requested, 5);
+  EXPECT_EQ(results.runs.size(), 2u);
+}
+
+TEST(StudyGrid, RejectsMissingTestSplitAndUnknownNames) {
+  fixtures::TempDir dir;
+  DataSplits no_test;
+  no_test.train = fixtures::synthetic_dataset(10, 8, 1, 2, 1);
+  EXPECT_TRUE(contains(error_message([&] { run_study(no_test, "train-only", small_options(dir)); }),
+                       "has no test split"));
+  StudyOptions options = small_options(dir);
+  options.augmentations = {"twist"};
+  EXPECT_TRUE(contains(error_message([&] { run_study(small_splits(), "synthetic", options); }),
+                       "unknown study augmentation 'twist'"));
+}
+
+}  // namespace
+}  // namespace felis
