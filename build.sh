@@ -101,6 +101,8 @@ case "$command" in
     ;;
   test)
     [ $# -eq 0 ] || usage
+    # Headless Chromium opens the HTML report in the browser tests; the main job needs none.
+    packages+=(chromium)
     install_packages
     build
     status=0
