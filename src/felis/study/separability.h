@@ -97,10 +97,10 @@ struct SeparabilityResult {
 };
 
 // Tests whether a hyperplane separates the images of class `positive_class` from all
-// other images of `data` (one class against the rest; for two classes, the pair).
-// Requires a valid data set with at least one image. Throws felis::UsageError when
-// positive_class is not in [0, K), max_images or max_iterations is negative, or a
-// tolerance is not in (0, 1).
+// other images of `data`. With two classes that is the pair, with more it is one class
+// against the rest. Throws felis::Error for an invalid data set or one without images.
+// Throws felis::UsageError when positive_class is not in [0, K), max_images or
+// max_iterations is negative, or a tolerance is not in (0, 1).
 SeparabilityResult test_separability(const Dataset& data, int32_t positive_class,
                                      const SeparabilityOptions& options = {});
 
