@@ -15,7 +15,7 @@ namespace {
 
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 constexpr int kTextThickness = 1;
-constexpr int kCaptionPadding_px = 4;  // space above and below a caption's text
+constexpr int kCaptionPadding_px = 4;  // space around a caption's text
 
 cv::Size text_size(const std::string& text, double scale, int* baseline) {
   return cv::getTextSize(text, kFont, scale, kTextThickness, baseline);
@@ -116,7 +116,7 @@ Image compose_grid(const std::vector<std::vector<CaptionedImage>>& rows, const G
       if (cell.caption.empty()) continue;
       int baseline = 0;
       const cv::Size size = text_size(cell.caption, style.font_scale, &baseline);
-      cell_width = std::max<int64_t>(cell_width, size.width + 2);
+      cell_width = std::max<int64_t>(cell_width, size.width + 2 * kCaptionPadding_px);
       caption_height = std::max(caption_height, size.height + baseline + 2 * kCaptionPadding_px);
     }
   }
