@@ -56,6 +56,9 @@ TEST(StudyGrid, RunsEveryCellThenReusesThem) {
     for (const auto& probe : run.probes) EXPECT_EQ(probe.points[0].accuracy, run.test_accuracy);
   }
   EXPECT_GT(first.runs[0].test_accuracy, 0.7);
+  // 40 images in 64 dimensions: separable with true and with shuffled labels.
+  EXPECT_EQ(first.separability["true_labels"]["verdict"], "separable");
+  EXPECT_EQ(first.separability["shuffled_labels"]["verdict"], "separable");
 
   const StudyResults second = run_study(data, "synthetic", small_options(dir));
   ASSERT_EQ(second.runs.size(), 4u);

@@ -4,6 +4,7 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
+#include "felis/study/separability.h"
 #include "felis/train/defaults.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
@@ -205,6 +206,15 @@ StudyResults run_study(const DataSplits& data, const std::string& data_path,
   results.seeds_requested = options.seeds;
   ThreadPool pool(options.threads);
   const auto start = Clock::now();
+
+  // Controls: separability with the true labels and with shuffled ones.
+  const int32_t positive = data.train.class_count() == 2 ? 1 : 0;
+  for (const bool shuffle : {false, true}) {
+    const auto result = test_separability(
+        data.train, positive,
+        {.max_images = kStudySeparabilityImages, .shuffle_labels = shuffle, .keep_certificate = false});
+    results.separability[shuffle ? "shuffled_labels" : "true_labels"] = to_json(result);
+  }
   StudyProgress progress;
   progress.runs_planned = static_cast<int64_t>(cells.size());
   for (int64_t seed = 1; seed <= options.seeds; ++seed) {
@@ -272,7 +282,8 @@ nlohmann::json to_json(const RunRecord& record) {
 nlohmann::json to_json(const StudyResults& results) {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& run : results.runs) runs.push_back(to_json(run));
-  return {{"seeds_completed", results.seeds_completed},
+  return {{"separability", results.separability},
+          {"seeds_completed", results.seeds_completed},
           {"seeds_requested", results.seeds_requested},
           {"seconds", results.seconds},
           {"runs", runs}};

@@ -67,11 +67,17 @@ struct StudyOptions {
 };
 
 struct StudyResults {
+  // Linear separability of the training set (at most kStudySeparabilityImages images,
+  // class 1 or class 0 against the rest) with true labels and with shuffled ones.
+  nlohmann::json separability;
   std::vector<RunRecord> runs;
   int64_t seeds_completed = 0;
   int64_t seeds_requested = 0;
   double seconds = 0.0;
 };
+
+// Largest training subsample the separability control tests.
+inline constexpr int64_t kStudySeparabilityImages = 2000;
 
 // The probes every run gets: shift, rotate, tint and brightness, with magnitudes that
 // fit images of `shape`.
