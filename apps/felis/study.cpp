@@ -6,6 +6,7 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/study/study.h"
+#include "felis/study/study_report.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -58,15 +59,17 @@ void run_study_command(const StudyArguments& args) {
       std::fflush(stdout);
     };
   }
-  // TODO: the controls (separability, pixel permutation, training-set size), the figures
-  // and index.html are not written yet; this command writes results.json and the runs.
   const StudyResults results = run_study(data, args.data, options);
-  write_json_file(std::filesystem::path(args.out) / "results.json", to_json(results));
+  const std::filesystem::path out = args.out;
+  write_json_file(out / "results.json", to_json(results));
+  ThreadPool pool(args.threads);
+  write_report_html(build_study_report(results, data, args.data, out, pool), out / "index.html");
   if (!args.quiet) {
-    fmt::print("{} runs, {} of {} seeds, in {:.1f} s\n", results.runs.size(),
-               results.seeds_completed, results.seeds_requested, results.seconds);
+    fmt::print("{} runs, {} of {} seeds, in {:.1f} s; results in {}\n", results.runs.size(),
+               results.seeds_completed, results.seeds_requested, results.seconds,
+               (out / "results.json").string());
   }
-  fmt::print("{}\n", (std::filesystem::path(args.out) / "results.json").string());
+  fmt::print("{}\n", (out / "index.html").string());
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// felis study as a user runs it: a small grid that writes results.json and index.html.
+#include "felis/io/atomic_file.h"
+#include "felis/io/dataset_file.h"
+
+#include "data/fixtures.h"
+#include "support/cli.h"
+#include "support/synthetic.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace felis {
+namespace {
+
+using fixtures::contains;
+using fixtures::run_felis;
+
+TEST(StudyCli, WritesResultsAndReport) {
+  fixtures::TempDir dir;
+  const Dataset train = fixtures::synthetic_dataset(30, 8, 3, 2, 1);
+  const Dataset test = fixtures::synthetic_dataset(10, 8, 3, 2, 2);
+  AtomicFile file(dir / "data.h5");
+  file.write(dataset_file_bytes(train, &test, {}));
+  file.commit();
+
+  const auto out = dir / "study";
+  const auto r = run_felis(dir, "study --data " + (dir / "data.h5").string() + " --out " +
+                                    out.string() + " --models logreg --augment none,tint --seeds 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "4 runs, 2 of 2 seeds")) << r.out;
+  EXPECT_TRUE(contains(r.out, (out / "index.html").string())) << r.out;
+
+  const auto results = nlohmann::json::parse(fixtures::read_text(out / "results.json"));
+  EXPECT_EQ(results["runs"].size(), 4u);
+  EXPECT_EQ(results["separability"]["true_labels"]["verdict"], "separable");
+  const std::string html = fixtures::read_text(out / "index.html");
+  for (const char* part : {"Findings", "Accuracy", "Invariance", "What the models learned",
+                           "Controls", "logreg with tint augmentation", "data:image/png;base64,"}) {
+    EXPECT_TRUE(contains(html, part)) << part;
+  }
+  EXPECT_TRUE(std::filesystem::exists(out / "figures" / "probe-shift.svg"));
+  EXPECT_TRUE(std::filesystem::exists(out / "figures" / "logreg-weights-class1.png"));
+
+  // Run again: every run is reused, and --quiet prints only the report's path.
+  const auto again = run_felis(dir, "study --data " + (dir / "data.h5").string() + " --out " +
+                                        out.string() + " --models logreg --augment none,tint "
+                                        "--seeds 2 --quiet");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, (out / "index.html").string() + "\n");
+}
+
+TEST(StudyCli, BadOptionsAreOneLine) {
+  fixtures::TempDir dir;
+  const auto r = run_felis(dir, "study --data " + (dir / "none").string() + " --seeds 0");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--seeds 0 is invalid")) << r.err;
+  EXPECT_EQ(fixtures::line_count(r.err), 1u) << r.err;
+}
+
+}  // namespace
+}  // namespace felis
