@@ -23,7 +23,7 @@ struct Image {
   std::vector<uint8_t> pixels;  // (H, W, C)
 };
 
-// How warps fill pixels that come from outside the image. `reflect` mirrors about the
+// Border modes, which fill the pixels a warp takes from outside the image. `reflect` mirrors about the
 // edge without repeating it (OpenCV's BORDER_REFLECT_101: ...dcb|abcd|cba...), `constant`
 // fills with 0, `replicate` repeats the edge pixel.
 enum class Border { reflect, constant, replicate };

@@ -124,6 +124,7 @@ std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t f
     throw Error(fmt::format("input_permutation needs {} entries, more than the file can hold",
                             positions));
   }
+
   Handle dataset(H5Dopen2(file, "input_permutation", H5P_DEFAULT), H5Dclose);
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (!dataset.valid() || H5Tget_class(type.get()) != H5T_INTEGER) {
@@ -138,11 +139,13 @@ std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t f
                             "position",
                             positions));
   }
+
   std::vector<int32_t> permutation(static_cast<size_t>(positions));
   if (H5Dread(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
               permutation.data()) < 0) {
     throw Error("dataset input_permutation cannot be read; the file is truncated or corrupt");
   }
+
   std::vector<bool> seen(static_cast<size_t>(positions), false);
   for (int32_t source : permutation) {
     if (source < 0 || source >= positions || seen[static_cast<size_t>(source)]) {
