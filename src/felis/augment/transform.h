@@ -23,9 +23,9 @@ struct Image {
   std::vector<uint8_t> pixels;  // (H, W, C)
 };
 
-// Border modes, which fill the pixels a warp takes from outside the image. `reflect` mirrors about the
-// edge without repeating it (OpenCV's BORDER_REFLECT_101: ...dcb|abcd|cba...), `constant`
-// fills with 0, `replicate` repeats the edge pixel.
+// Border modes, which fill the pixels a warp takes from outside the image. `reflect`
+// mirrors about the edge without repeating it (OpenCV's BORDER_REFLECT_101:
+// ...dcb|abcd|cba...), `constant` fills with 0, `replicate` repeats the edge pixel.
 enum class Border { reflect, constant, replicate };
 std::string to_string(Border border);
 // Throws felis::UsageError naming the valid modes for any other name.
