@@ -29,6 +29,7 @@ TEST(StudyCli, WritesResultsAndReport) {
                                     out.string() + " --models logreg --augment none,tint --seeds 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "4 runs, 2 of 2 seeds")) << r.out;
+  EXPECT_TRUE(contains(r.out, "logreg-none-s1-permuted")) << r.out;
   EXPECT_TRUE(contains(r.out, (out / "index.html").string())) << r.out;
 
   const auto results = nlohmann::json::parse(fixtures::read_text(out / "results.json"));
@@ -36,7 +37,9 @@ TEST(StudyCli, WritesResultsAndReport) {
   EXPECT_EQ(results["separability"]["true_labels"]["verdict"], "separable");
   const std::string html = fixtures::read_text(out / "index.html");
   for (const char* part : {"Findings", "Accuracy", "Invariance", "What the models learned",
-                           "Controls", "logreg with tint augmentation", "data:image/png;base64,"}) {
+                           "Controls", "logreg with tint augmentation", "data:image/png;base64,",
+                           "Pixel permutation", "logreg with its pixels permuted",
+                           "Training-set size"}) {
     EXPECT_TRUE(contains(html, part)) << part;
   }
   EXPECT_TRUE(std::filesystem::exists(out / "figures" / "probe-shift.svg"));

@@ -56,6 +56,13 @@ TEST(StudyGrid, RunsEveryCellThenReusesThem) {
     for (const auto& probe : run.probes) EXPECT_EQ(probe.points[0].accuracy, run.test_accuracy);
   }
   EXPECT_GT(first.runs[0].test_accuracy, 0.7);
+  // Controls: logreg with permuted pixels, and on 25 % and 50 % of the training set.
+  ASSERT_EQ(first.control_runs.size(), 3u);
+  EXPECT_EQ(first.control_runs[0].run.id(), "logreg-none-s1-permuted");
+  EXPECT_EQ(first.control_runs[1].run.id(), "logreg-none-s1-f25");
+  EXPECT_EQ(first.control_runs[2].run.id(), "logreg-none-s1-f50");
+  // Full-batch logistic regression cannot tell permuted pixels from intact ones.
+  EXPECT_EQ(first.control_runs[0].test_accuracy, first.runs[0].test_accuracy);
   // 40 images in 64 dimensions: separable with true and with shuffled labels.
   EXPECT_EQ(first.separability["true_labels"]["verdict"], "separable");
   EXPECT_EQ(first.separability["shuffled_labels"]["verdict"], "separable");
@@ -91,6 +98,7 @@ TEST(StudyGrid, BudgetKeepsTheFirstSeedOnly) {
   EXPECT_EQ(results.seeds_completed, 1);
   EXPECT_EQ(results.seeds_requested, 5);
   EXPECT_EQ(results.runs.size(), 2u);
+  EXPECT_EQ(results.control_runs.size(), 3u);
 }
 
 TEST(StudyGrid, RejectsMissingTestSplitAndUnknownNames) {

@@ -5,6 +5,7 @@
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
 #include "felis/study/separability.h"
+#include "felis/data/pixel_permutation.h"
 #include "felis/train/defaults.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <random>
 
 namespace felis {
 
@@ -52,6 +54,8 @@ nlohmann::json run_key(const StudyRun& run, const Dataset& train, const Dataset&
           {"shape", {train.height, train.width, train.channels}},
           {"model", run.model},
           {"augmentation", run.augmentation},
+          {"permuted", run.permuted},
+          {"train_fraction", run.train_fraction},
           {"precision", default_precision(run.model)},
           {"options", options_json(options)}};
 }
@@ -80,7 +84,9 @@ std::optional<RunRecord> stored_run(const fs::path& file, const nlohmann::json& 
     RunRecord record;
     record.run = {.model = value.at("model"),
                   .augmentation = value.at("augmentation"),
-                  .seed = value.at("seed")};
+                  .seed = value.at("seed"),
+                  .permuted = value.at("permuted"),
+                  .train_fraction = value.at("train_fraction")};
     record.augment_spec = value.at("augment_spec");
     record.train_accuracy = value.at("train_accuracy");
     record.test_accuracy = value.at("test_accuracy");
@@ -94,15 +100,38 @@ std::optional<RunRecord> stored_run(const fs::path& file, const nlohmann::json& 
   }
 }
 
+// The images at `indices` of `data`, in that order.
+Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
+  Dataset out = data;
+  out.count = static_cast<int64_t>(indices.size());
+  out.pixels.clear();
+  out.labels.clear();
+  for (int64_t i : indices) {
+    out.pixels.insert(out.pixels.end(), data.image(i), data.image(i) + data.image_size());
+    out.labels.push_back(data.labels[static_cast<size_t>(i)]);
+  }
+  return out;
+}
+
 RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOptions& options,
                     const nlohmann::json& key, const fs::path& model_file, ThreadPool& pool) {
-  const Dataset& train_set = data.train;
+  Dataset fraction_set;
+  if (run.train_fraction < 1.0) {
+    std::mt19937_64 rng(run.seed);
+    const auto count = std::max<int64_t>(
+        1, std::llround(run.train_fraction * static_cast<double>(data.train.count)));
+    fraction_set = subset(data.train, subsample_indices(data.train.count, count, rng));
+  }
+  const Dataset& train_set = run.train_fraction < 1.0 ? fraction_set : data.train;
   const Dataset& test_set = *data.test;
   Model model = build_model({.preset = run.model,
                              .precision = precision_from_string(default_precision(run.model)),
                              .seed = run.seed},
                             {train_set.channels, train_set.height, train_set.width},
                             train_set.class_names);
+  if (run.permuted) {
+    model.input_permutation = pixel_permutation(run.seed, train_set.height * train_set.width);
+  }
   const TrainResult result = train(model, train_set, &test_set, options);
 
   RunRecord record;
@@ -168,7 +197,12 @@ std::vector<std::string> default_study_models(int64_t classes) {
   return {"softmax", "mlp", "hier3", "cnn"};
 }
 
-std::string StudyRun::id() const { return fmt::format("{}-{}-s{}", model, augmentation, seed); }
+std::string StudyRun::id() const {
+  std::string id = fmt::format("{}-{}-s{}", model, augmentation, seed);
+  if (permuted) id += "-permuted";
+  if (train_fraction < 1.0) id += fmt::format("-f{}", std::llround(100 * train_fraction));
+  return id;
+}
 
 std::vector<std::pair<Perturbation, std::vector<double>>> study_probes(const ImageShape& shape) {
   std::vector<double> shifts;
@@ -180,6 +214,33 @@ std::vector<std::pair<Perturbation, std::vector<double>>> study_probes(const Ima
           {Perturbation::tint, {0, 0.1, 0.2, 0.4}},
           {Perturbation::brightness, {0, 0.1, 0.2, 0.3}}};
 }
+
+namespace {
+
+// The run's record: stored in DIR/runs by an earlier study with the same key, or trained now
+// and stored.
+RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::string& data_path,
+                     const StudyOptions& options, ThreadPool& pool) {
+  TrainOptions train_options = default_train_options(
+      run.model, std::llround(run.train_fraction * static_cast<double>(data.train.count)));
+  train_options.seed = run.seed;
+  train_options.threads = options.threads;
+  train_options.cost_every = 0;
+  train_options.augment =
+      Pipeline::parse(study_augmentation_spec(run.augmentation, shape_of(data.train)));
+  const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);
+  const fs::path record_file = options.out / "runs" / (run.id() + ".json");
+  if (auto stored = stored_run(record_file, key)) return *stored;
+
+  RunRecord record =
+      train_run(run, data, train_options, key, options.out / "runs" / (run.id() + ".h5"), pool);
+  nlohmann::json stored = to_json(record);
+  stored["key"] = key;
+  write_json_file(record_file, stored);
+  return record;
+}
+
+}  // namespace
 
 StudyResults run_study(const DataSplits& data, const std::string& data_path,
                        const StudyOptions& options) {
@@ -221,28 +282,12 @@ StudyResults run_study(const DataSplits& data, const std::string& data_path,
     const auto pass_start = Clock::now();
     for (const auto& [model, augmentation] : cells) {
       const StudyRun run{.model = model, .augmentation = augmentation, .seed = static_cast<uint64_t>(seed)};
-      TrainOptions train_options = default_train_options(model, data.train.count);
-      train_options.seed = run.seed;
-      train_options.threads = options.threads;
-      train_options.cost_every = 0;
-      train_options.augment =
-          Pipeline::parse(study_augmentation_spec(augmentation, shape_of(data.train)));
-      const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);
-
       progress.current = run.id();
       progress.elapsed_seconds = seconds_since(start);
       if (options.on_progress) options.on_progress(progress);
-      const fs::path record_file = options.out / "runs" / (run.id() + ".json");
-      auto record = stored_run(record_file, key);
-      if (!record) {
-        record = train_run(run, data, train_options, key, options.out / "runs" / (run.id() + ".h5"),
-                           pool);
-        nlohmann::json stored = to_json(*record);
-        stored["key"] = key;
-        write_json_file(record_file, stored);
-      }
-      results.runs.push_back(*record);
-      if (options.on_run) options.on_run(*record);
+      const auto record = obtain_run(run, data, data_path, options, pool);
+      results.runs.push_back(record);
+      if (options.on_run) options.on_run(record);
       ++progress.runs_done;
     }
     results.seeds_completed = seed;
@@ -255,6 +300,28 @@ StudyResults run_study(const DataSplits& data, const std::string& data_path,
       break;
     }
     if (seed < options.seeds) progress.runs_planned += static_cast<int64_t>(cells.size());
+  }
+
+  // Controls on seed 1: the permutation and the training-set size.
+  std::vector<std::string> control_models = {models.front()};
+  if (models.front() != "cnn" && std::find(models.begin(), models.end(), "cnn") != models.end()) {
+    control_models.push_back("cnn");
+  }
+  std::vector<StudyRun> controls;
+  for (const auto& model : control_models) {
+    controls.push_back({.model = model, .augmentation = "none", .permuted = true});
+    for (double fraction : {0.25, 0.5}) {
+      controls.push_back({.model = model, .augmentation = "none", .train_fraction = fraction});
+    }
+  }
+  progress.runs_planned += static_cast<int64_t>(controls.size());
+  for (const auto& run : controls) {
+    progress.current = run.id();
+    progress.elapsed_seconds = seconds_since(start);
+    if (options.on_progress) options.on_progress(progress);
+    results.control_runs.push_back(obtain_run(run, data, data_path, options, pool));
+    if (options.on_run) options.on_run(results.control_runs.back());
+    ++progress.runs_done;
   }
   results.seconds = seconds_since(start);
   progress.current.clear();
@@ -269,6 +336,8 @@ nlohmann::json to_json(const RunRecord& record) {
   return {{"id", record.run.id()},
           {"model", record.run.model},
           {"augmentation", record.run.augmentation},
+          {"permuted", record.run.permuted},
+          {"train_fraction", record.run.train_fraction},
           {"seed", record.run.seed},
           {"augment_spec", record.augment_spec},
           {"train_accuracy", record.train_accuracy},
@@ -282,7 +351,10 @@ nlohmann::json to_json(const RunRecord& record) {
 nlohmann::json to_json(const StudyResults& results) {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& run : results.runs) runs.push_back(to_json(run));
+  nlohmann::json control_runs = nlohmann::json::array();
+  for (const auto& run : results.control_runs) control_runs.push_back(to_json(run));
   return {{"separability", results.separability},
+          {"control_runs", control_runs},
           {"seeds_completed", results.seeds_completed},
           {"seeds_requested", results.seeds_requested},
           {"seconds", results.seconds},

@@ -33,7 +33,9 @@ struct StudyRun {
   std::string model;         // a preset
   std::string augmentation;  // a name from study_augmentation_names()
   uint64_t seed = 1;
-  std::string id() const;    // e.g. "cnn-shift-s2", used in file names
+  bool permuted = false;         // pixel positions shuffled by the permutation of `seed`
+  double train_fraction = 1.0;   // share of the training set, a seeded subsample
+  std::string id() const;    // e.g. "cnn-shift-s2" or "logreg-none-s1-permuted", for file names
 };
 
 struct RunRecord {
@@ -71,6 +73,9 @@ struct StudyResults {
   // class 1 or class 0 against the rest) with true labels and with shuffled ones.
   nlohmann::json separability;
   std::vector<RunRecord> runs;
+  // Seed 1 of the first model and of cnn, when studied, without augmentation: with
+  // pixels permuted, and on 25 % and 50 % of the training set.
+  std::vector<RunRecord> control_runs;
   int64_t seeds_completed = 0;
   int64_t seeds_requested = 0;
   double seconds = 0.0;

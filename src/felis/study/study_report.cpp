@@ -263,7 +263,52 @@ Report build_study_report(const StudyResults& results, const DataSplits& data,
                                                               : "-"});
   }
   controls.blocks.push_back(separability);
-  // TODO: the pixel-permutation and training-set-size controls are not measured yet.
+
+  // Permutation and training-set size, seed 1, against the plain seed-1 run.
+  auto seed_one = [&](const std::string& model) -> const RunRecord* {
+    for (const auto& r : results.runs) {
+      if (r.run.model == model && r.run.augmentation == "none" && r.run.seed == 1) return &r;
+    }
+    return nullptr;
+  };
+  ReportTable permutation{.caption = "Pixel permutation: test accuracy with every image's pixel "
+                                     "positions shuffled by one fixed permutation, in training and "
+                                     "testing (seed 1)",
+                          .header = {"model", "plain", "pixels permuted"}};
+  ReportTable size{.caption = "Training-set size: test accuracy on a seeded share of the "
+                              "training images (seed 1)",
+                   .header = {"model", "25 %", "50 %", "100 %"}};
+  std::map<std::string, std::map<double, double>> by_fraction;
+  for (const auto& r : results.control_runs) {
+    const RunRecord* plain = seed_one(r.run.model);
+    if (r.run.permuted) {
+      permutation.rows.push_back({r.run.model, plain ? pct(plain->test_accuracy) : "-",
+                                  pct(r.test_accuracy)});
+      if (plain) {
+        report.findings.push_back(
+            {.sentence = fmt::format("{} with its pixels permuted: test {} against {} on the "
+                                     "intact images.",
+                                     r.run.model, pct(r.test_accuracy), pct(plain->test_accuracy)),
+             .seeds = 1});
+      }
+    } else {
+      by_fraction[r.run.model][r.run.train_fraction] = r.test_accuracy;
+      if (plain) by_fraction[r.run.model][1.0] = plain->test_accuracy;
+    }
+  }
+  for (const auto& [model, accuracies] : by_fraction) {
+    std::vector<std::string> row = {model};
+    for (double fraction : {0.25, 0.5, 1.0}) {
+      row.push_back(accuracies.count(fraction) ? pct(accuracies.at(fraction)) : "-");
+    }
+    report.findings.push_back({.sentence = fmt::format("{} on 25, 50 and 100 % of the training "
+                                                       "set: test {}, {}, {}.",
+                                                       model, row[1], row[2], row[3]),
+                               .seeds = 1});
+    size.rows.push_back(row);
+  }
+  if (!permutation.rows.empty()) controls.blocks.push_back(permutation);
+  if (!size.rows.empty()) controls.blocks.push_back(size);
   report.sections.push_back(controls);
 
   ReportSection method{.heading = "Method"};
