@@ -6,6 +6,7 @@
 #include "felis/train/trainer.h"
 
 #include <chrono>
+#include <string>
 
 namespace felis::cli {
 
@@ -13,8 +14,9 @@ class ProgressBar {
 public:
   ProgressBar();
   bool enabled() const { return enabled_; }
-  // Redraws the bar, at most ten times a second.
-  void update(const StepRecord& step);
+  // Redraws the bar, at most ten times a second, after `prefix` (such as the study's own
+  // progress) when one is given.
+  void update(const StepRecord& step, const std::string& prefix = "");
   // Erases the bar so that a log line can take its place.
   void clear();
 

@@ -1,6 +1,7 @@
 // felis study: the grid of models, augmentations and seeds on one data set, with probes.
 #include "commands.h"
 #include "print.h"
+#include "progress.h"
 
 #include "felis/data/loaders.h"
 #include "felis/error.h"
@@ -46,20 +47,38 @@ void run_study_command(const StudyArguments& args) {
                        .seeds = args.seeds,
                        .budget_seconds = args.budget_seconds,
                        .threads = args.threads};
+  // On a terminal a bar shows the study and the current run; log lines go to stdout.
+  ProgressBar bar;
+  StudyProgress latest;
   if (!args.quiet) {
-    options.on_progress = [](const StudyProgress& p) {
+    options.on_progress = [&](const StudyProgress& p) {
+      latest = p;
       if (p.current.empty()) return;
+      bar.clear();
       fmt::print("run {}/{} {} (elapsed {:.0f} s)\n", p.runs_done + 1, p.runs_planned, p.current,
                  p.elapsed_seconds);
       std::fflush(stdout);
     };
-    options.on_run = [](const RunRecord& r) {
+    options.on_run = [&](const RunRecord& r) {
+      bar.clear();
       fmt::print("  {}: train {} test {}{}\n", r.run.id(), percent(r.train_accuracy),
                  percent(r.test_accuracy), r.reused ? " (reused)" : "");
       std::fflush(stdout);
     };
+    options.on_step = [&](const StepRecord& step) {
+      // The study's time left assumes the remaining runs take as long as the finished ones.
+      std::string eta = "?";
+      if (latest.runs_done > 0) {
+        const auto left = static_cast<int64_t>(latest.elapsed_seconds / latest.runs_done *
+                                               (latest.runs_planned - latest.runs_done));
+        eta = fmt::format("{}:{:02d}", left / 60, left % 60);
+      }
+      bar.update(step, fmt::format("study {}/{} ETA {} | {} ", latest.runs_done + 1,
+                                   latest.runs_planned, eta, latest.current));
+    };
   }
   const StudyResults results = run_study(data, args.data, options);
+  bar.clear();
   const std::filesystem::path out = args.out;
   write_json_file(out / "results.json", to_json(results));
   ThreadPool pool(args.threads);

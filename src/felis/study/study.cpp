@@ -114,7 +114,8 @@ Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
 }
 
 RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOptions& options,
-                    const nlohmann::json& key, const fs::path& model_file, ThreadPool& pool) {
+                    const TrainCallbacks& callbacks, const nlohmann::json& key,
+                    const fs::path& model_file, ThreadPool& pool) {
   Dataset fraction_set;
   if (run.train_fraction < 1.0) {
     std::mt19937_64 rng(run.seed);
@@ -132,7 +133,7 @@ RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOpti
   if (run.permuted) {
     model.input_permutation = pixel_permutation(run.seed, train_set.height * train_set.width);
   }
-  const TrainResult result = train(model, train_set, &test_set, options);
+  const TrainResult result = train(model, train_set, &test_set, options, callbacks);
 
   RunRecord record;
   record.run = run;
@@ -232,8 +233,10 @@ RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::str
   const fs::path record_file = options.out / "runs" / (run.id() + ".json");
   if (auto stored = stored_run(record_file, key)) return *stored;
 
-  RunRecord record =
-      train_run(run, data, train_options, key, options.out / "runs" / (run.id() + ".h5"), pool);
+  TrainCallbacks callbacks;
+  callbacks.on_step = options.on_step;
+  RunRecord record = train_run(run, data, train_options, callbacks, key,
+                               options.out / "runs" / (run.id() + ".h5"), pool);
   nlohmann::json stored = to_json(record);
   stored["key"] = key;
   write_json_file(record_file, stored);

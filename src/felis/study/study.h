@@ -8,6 +8,7 @@
 
 #include "felis/data/dataset.h"
 #include "felis/study/probe.h"
+#include "felis/train/trainer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,7 @@ struct StudyOptions {
   int threads = 1;
   std::function<void(const StudyProgress&)> on_progress = {};
   std::function<void(const RunRecord&)> on_run = {};
+  std::function<void(const StepRecord&)> on_step = {};  // every training step of a run
 };
 
 struct StudyResults {

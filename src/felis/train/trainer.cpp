@@ -196,6 +196,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       if (callbacks.on_epoch) callbacks.on_epoch(epoch);
       epoch_cost_sum = 0.0;
     }
+    if (full_batch) epoch_cost_sum = 0.0;  // every full-batch step is an epoch of its own
   }
   result.iterations = total_steps;
   result.train_seconds = seconds_since(start) - scoring_seconds;
