@@ -56,7 +56,7 @@ TEST(AugmentTraining, ChangesTheResultAndEveryIterationDraws) {
   const auto plain = run("none");
   const auto shifted = run("shift:2");
   EXPECT_NE(plain.first, shifted.first);
-  // Zero weights give cost log 2 for any image, so iteration 0 agrees. Iteration 1 sees
+  // Zero weights give cost log 2 for any image, so iteration 0 agrees. Iteration 1 trains on
   // freshly shifted images, because a full-batch run augments every iteration.
   EXPECT_EQ(plain.second[0].cost, shifted.second[0].cost);
   EXPECT_NE(plain.second[1].cost, shifted.second[1].cost);

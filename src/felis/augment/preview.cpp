@@ -30,7 +30,9 @@ void paste(const Image& image, int64_t factor, int64_t top, int64_t left, Image&
 }  // namespace
 
 Image preview_grid(const Dataset& data, const Pipeline& pipeline, const PreviewOptions& options) {
-  assert(data.count >= 1 && options.rows >= 1 && options.copies >= 1);
+  assert(data.count >= 1);
+  assert(options.rows >= 1);
+  assert(options.copies >= 1);
   const int64_t rows = std::min(options.rows, data.count);
   const int64_t side = std::max(data.height, data.width);
   const int64_t factor = std::max<int64_t>(1, (options.min_cell + side - 1) / side);

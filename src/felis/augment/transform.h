@@ -32,7 +32,7 @@ std::string to_string(Border border);
 Border border_from_string(const std::string& name);
 
 // Geometric transforms. Angles are in degrees, counterclockwise as seen on screen, about
-// the image centre ((W - 1) / 2, (H - 1) / 2); warps interpolate bilinearly.
+// the image centre ((W - 1) / 2, (H - 1) / 2). Warps interpolate bilinearly.
 
 // Moves the content dx pixels right and dy pixels down (negative: left, up). Exact: a
 // shift by (dx, dy) then (-dx, -dy) restores every pixel at least |dx|, |dy| from the edge.

@@ -22,7 +22,10 @@ void shuffle(std::vector<V>& values, SampleRandom& random) {
 }  // namespace
 
 std::vector<int32_t> pixel_permutation(uint64_t seed, int64_t positions, double fraction) {
-  assert(positions >= 1 && positions <= INT32_MAX && fraction >= 0 && fraction <= 1);
+  assert(positions >= 1);
+  assert(positions <= INT32_MAX);
+  assert(fraction >= 0);
+  assert(fraction <= 1);
   std::vector<int32_t> permutation(static_cast<size_t>(positions));
   std::iota(permutation.begin(), permutation.end(), 0);
   SampleRandom random(seed, 0, 0, 0);

@@ -14,9 +14,9 @@
 namespace felis {
 
 // Source position of every destination position, (P): out[p] = in[permutation[p]].
-// With fraction 1, a uniformly random permutation of all P positions; with a smaller
-// fraction, round(fraction P) positions, chosen at random, are shuffled among themselves
-// and the rest stay. The result depends only on (seed, positions, fraction).
+// With fraction 1, it is a uniformly random permutation of all P positions. With a
+// smaller fraction, round(fraction P) positions chosen at random are shuffled among
+// themselves, and the rest stay in place. The result depends only on (seed, positions, fraction).
 // Requires positions >= 1 and 0 <= fraction <= 1.
 std::vector<int32_t> pixel_permutation(uint64_t seed, int64_t positions, double fraction = 1.0);
 

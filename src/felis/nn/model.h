@@ -48,7 +48,7 @@ public:
   // Free-form record of the training run (options, seed, data), saved with the model.
   nlohmann::json training;
 
-  // Pixel positions shuffled before the network sees an image, (H W) or empty for none:
+  // Pixel positions shuffled before an image enters the network, (H W) or empty for none:
   // position p of the input comes from position input_permutation[p] of the image. Set
   // by felis train --permute-pixels; every batch made for this model applies it.
   std::vector<int32_t> input_permutation;

@@ -27,8 +27,8 @@ struct TrainOptions {
   double clip_norm = 0.0;  // clip the global gradient norm to this; 0 never clips
   double l2 = 0.0;          // lambda of the penalty lambda / (2 m) * sum W^2
   uint64_t seed = 1;        // seeds the mini-batch shuffle and the augmentation
-  // Applied afresh to the images of every step, with the step's epoch (in full-batch
-  // runs, every iteration is an epoch) and each image's index; empty for none.
+  // Augmentation applied afresh to the images of every step, with the step's epoch and
+  // each image's index. In full-batch runs every iteration counts as an epoch. Empty: none.
   Pipeline augment = {};
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
   int threads = 1;
