@@ -133,6 +133,30 @@ TEST(Trainer, SgdLearnsSyntheticClasses) {
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
 }
 
+TEST(Trainer, ScoreEveryScoresThoseEpochsAndTheLast) {
+  // Scoring does not touch the weights, so the scored epochs match an every-epoch run.
+  const Dataset train_set = fixtures::synthetic_dataset(100, 8, 1, 4, 11);
+  const Dataset test_set = fixtures::synthetic_dataset(40, 8, 1, 4, 12);
+  const TrainOptions every{.epochs = 7, .batch_size = 32, .learning_rate = 0.1};
+  TrainOptions sparse = every;
+  sparse.score_every = 3;
+  Model a = build_model({.preset = "softmax"}, {1, 8, 8}, train_set.class_names);
+  Model b = build_model({.preset = "softmax"}, {1, 8, 8}, train_set.class_names);
+  const auto all = train(a, train_set, &test_set, every);
+  const auto some = train(b, train_set, &test_set, sparse);
+  ASSERT_EQ(all.epochs.size(), 7u);
+  ASSERT_EQ(some.epochs.size(), 3u);
+  const int64_t scored[] = {3, 6, 7};
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& full = all.epochs[static_cast<size_t>(scored[i] - 1)];
+    EXPECT_EQ(some.epochs[i].epoch, scored[i]);
+    EXPECT_EQ(some.epochs[i].loss, full.loss);
+    EXPECT_EQ(*some.epochs[i].test_accuracy, *full.test_accuracy);
+  }
+  sparse.score_every = 0;
+  EXPECT_THROW(train(b, train_set, &test_set, sparse), UsageError);
+}
+
 TEST(Trainer, DivergenceNamesIterationAndRate) {
   // The loss from logits stays finite for any finite logit, so divergence needs logits
   // that overflow: 256 white pixels of class 1 give w = 5e307 per pixel after one step at

@@ -50,6 +50,9 @@ void validate(const TrainOptions& options) {
   if (options.iterations == 0 && options.epochs == 0) {
     throw UsageError("set --iterations or --epochs to a positive number");
   }
+  if (options.score_every < 1) {
+    throw UsageError(fmt::format("scoring interval {} must be at least 1 epoch", options.score_every));
+  }
   validate_thread_count(options.threads);
 }
 
@@ -177,9 +180,12 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       cost_sum = 0.0;
       cost_terms = 0;
     }
-    if (!full_batch && (position == steps_per_epoch - 1 || step == total_steps - 1)) {
+    const bool last_step = step == total_steps - 1;
+    const int64_t epoch_number = step / steps_per_epoch + 1;
+    if (!full_batch && (position == steps_per_epoch - 1 || last_step) &&
+        (epoch_number % options.score_every == 0 || last_step)) {
       EpochRecord epoch;
-      epoch.epoch = step / steps_per_epoch + 1;
+      epoch.epoch = epoch_number;
       epoch.epochs = chunk_count(total_steps, steps_per_epoch);
       epoch.loss = epoch_cost_sum / static_cast<double>(position + 1);
       epoch.learning_rate = optimizer->learning_rate();
@@ -194,8 +200,8 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       epoch.elapsed_seconds = seconds_since(start);
       result.epochs.push_back(epoch);
       if (callbacks.on_epoch) callbacks.on_epoch(epoch);
-      epoch_cost_sum = 0.0;
     }
+    if (!full_batch && position == steps_per_epoch - 1) epoch_cost_sum = 0.0;
     if (full_batch) epoch_cost_sum = 0.0;  // every full-batch step is an epoch of its own
   }
   result.iterations = total_steps;
