@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 
 namespace felis::cli {
@@ -25,10 +26,36 @@ struct StudyArguments {
   std::vector<std::string> models;
   std::vector<std::string> augmentations;
   int64_t seeds = 5;
-  double budget_seconds = 0.0;
+  double budget_seconds = 240.0;
+  int64_t train_images = 0;
+  int64_t test_images = 0;
   int threads = default_threads();
   bool quiet = false;
 };
+
+// "study [#####.....] 5/33 ETA 3:10 | hier3-none-s1 62% | cnn-none-s1 ": the study's
+// bar, then the runs in progress; the oldest one's bar follows. The time left assumes
+// the remaining runs take as long as the finished ones.
+std::string study_prefix(const StudyProgress& p, const std::map<std::string, StepRecord>& steps) {
+  constexpr int64_t kWidth = 20;
+  const int64_t filled = p.runs_planned > 0 ? kWidth * p.runs_done / p.runs_planned : 0;
+  std::string eta = "?";
+  if (p.runs_done > 0) {
+    const auto left = static_cast<int64_t>(p.elapsed_seconds / static_cast<double>(p.runs_done) *
+                                           static_cast<double>(p.runs_planned - p.runs_done));
+    eta = fmt::format("{}:{:02d}", left / 60, left % 60);
+  }
+  std::string text = fmt::format("study [{}{}] {}/{} ETA {} | ", std::string(filled, '#'),
+                                 std::string(kWidth - filled, '.'), p.runs_done, p.runs_planned, eta);
+  for (size_t i = 1; i < p.current.size(); ++i) {
+    const auto found = steps.find(p.current[i]);
+    const double done = found == steps.end() ? 0.0
+                                             : static_cast<double>(found->second.step) /
+                                                   static_cast<double>(found->second.steps);
+    text += fmt::format("{} {:.0f}% | ", p.current[i], 100 * done);
+  }
+  return text + p.current.front() + " ";
+}
 
 void run_study_command(const StudyArguments& args) {
   if (args.seeds < 1 || args.seeds > 100) {
@@ -38,6 +65,13 @@ void run_study_command(const StudyArguments& args) {
     throw UsageError(fmt::format("--budget {} is invalid; give seconds, or 0 for none",
                                  args.budget_seconds));
   }
+  for (const auto& [name, count] : {std::pair{"--train-images", args.train_images},
+                                    std::pair{"--test-images", args.test_images}}) {
+    if (count < 0) {
+      throw UsageError(fmt::format("{} {} is invalid; give a number of images, or 0 for all",
+                                   name, count));
+    }
+  }
   validate_thread_count(args.threads);
   const DataSplits data = load_data(args.data);
 
@@ -46,35 +80,35 @@ void run_study_command(const StudyArguments& args) {
                        .augmentations = args.augmentations,
                        .seeds = args.seeds,
                        .budget_seconds = args.budget_seconds,
+                       .train_images = args.train_images,
+                       .test_images = args.test_images,
                        .threads = args.threads};
-  // On a terminal a bar shows the study and the current run; log lines go to stdout.
+  // On a terminal a bar shows the study and the oldest run in progress; log lines go to
+  // stdout.
   ProgressBar bar;
   StudyProgress latest;
+  std::map<std::string, StepRecord> steps;  // the latest step of each run in progress
   if (!args.quiet) {
     options.on_progress = [&](const StudyProgress& p) {
       latest = p;
       if (p.current.empty()) return;
       bar.clear();
-      fmt::print("run {}/{} {} (elapsed {:.0f} s)\n", p.runs_done + 1, p.runs_planned, p.current,
-                 p.elapsed_seconds);
+      fmt::print("run {}/{} {} (elapsed {:.0f} s)\n", p.runs_done + p.current.size(),
+                 p.runs_planned, p.current.back(), p.elapsed_seconds);
       std::fflush(stdout);
     };
     options.on_run = [&](const RunRecord& r) {
       bar.clear();
+      steps.erase(r.run.id());
       fmt::print("  {}: train {} test {}{}\n", r.run.id(), percent(r.train_accuracy),
                  percent(r.test_accuracy), r.reused ? " (reused)" : "");
       std::fflush(stdout);
     };
-    options.on_step = [&](const StepRecord& step) {
-      // The study's time left assumes the remaining runs take as long as the finished ones.
-      std::string eta = "?";
-      if (latest.runs_done > 0) {
-        const auto left = static_cast<int64_t>(latest.elapsed_seconds / latest.runs_done *
-                                               (latest.runs_planned - latest.runs_done));
-        eta = fmt::format("{}:{:02d}", left / 60, left % 60);
+    options.on_step = [&](const std::string& id, const StepRecord& step) {
+      steps[id] = step;
+      if (!latest.current.empty() && id == latest.current.front()) {
+        bar.update(step, study_prefix(latest, steps));
       }
-      bar.update(step, fmt::format("study {}/{} ETA {} | {} ", latest.runs_done + 1,
-                                   latest.runs_planned, eta, latest.current));
     };
   }
   const StudyResults results = run_study(data, args.data, options);
@@ -82,7 +116,8 @@ void run_study_command(const StudyArguments& args) {
   const std::filesystem::path out = args.out;
   write_json_file(out / "results.json", to_json(results));
   ThreadPool pool(args.threads);
-  write_report_html(build_study_report(results, data, args.data, out, pool), out / "index.html");
+  write_report_html(build_study_report(results, study_splits(data, options), args.data, out, pool),
+                    out / "index.html");
   if (!args.quiet) {
     fmt::print("{} runs, {} of {} seeds, in {:.1f} s; results in {}\n", results.runs.size(),
                results.seeds_completed, results.seeds_requested, results.seconds,
@@ -110,7 +145,11 @@ Command add_study(CLI::App& app) {
   sub->add_option("--budget", args->budget_seconds,
                   "Seconds; seeds after the first run only while another pass fits (0: no budget)")
       ->capture_default_str();
-  sub->add_option("--threads", args->threads, "Threads to use (default: all hardware threads)");
+  sub->add_option("--train-images", args->train_images,
+                  "Train on a seeded subsample of this many training images (default: all)");
+  sub->add_option("--test-images", args->test_images,
+                  "Score on a seeded subsample of this many test images (default: all)");
+  sub->add_option("--threads", args->threads, "Runs trained at once, one thread each (default: all hardware threads)");
   sub->add_flag("--quiet", args->quiet, "Print only the path of the results");
   return [args] {
     run_study_command(*args);

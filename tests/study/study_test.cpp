@@ -101,6 +101,64 @@ TEST(StudyGrid, BudgetKeepsTheFirstSeedOnly) {
   EXPECT_EQ(results.control_runs.size(), 3u);
 }
 
+TEST(StudyGrid, TwoRunsAtOnceGiveTheSameRecords) {
+  // Each run trains on one thread whichever worker takes it, so the records, kept in
+  // the grid's order, match a one-thread study.
+  fixtures::TempDir one_dir;
+  fixtures::TempDir two_dir;
+  StudyOptions one = small_options(one_dir);
+  one.models = {"logreg", "mlp"};
+  StudyOptions two = small_options(two_dir);
+  two.models = one.models;
+  two.threads = 2;
+  std::vector<std::string> steps_seen;
+  two.on_step = [&](const std::string& id, const StepRecord& step) {
+    if (step.step == 1) steps_seen.push_back(id);
+  };
+  const StudyResults a = run_study(small_splits(), "synthetic", one);
+  const StudyResults b = run_study(small_splits(), "synthetic", two);
+  ASSERT_EQ(a.runs.size(), 8u);
+  ASSERT_EQ(b.runs.size(), 8u);
+  for (size_t i = 0; i < a.runs.size(); ++i) {
+    EXPECT_EQ(b.runs[i].run.id(), a.runs[i].run.id()) << i;
+    EXPECT_EQ(b.runs[i].test_accuracy, a.runs[i].test_accuracy) << i;
+    EXPECT_EQ(b.runs[i].details["costs"], a.runs[i].details["costs"]) << i;
+    EXPECT_EQ(to_json(b.runs[i].probes[1]), to_json(a.runs[i].probes[1])) << i;
+  }
+  ASSERT_EQ(b.control_runs.size(), 3u);
+  EXPECT_EQ(b.control_runs[2].run.id(), "logreg-none-s1-f50");
+  EXPECT_EQ(b.control_runs[2].test_accuracy, a.control_runs[2].test_accuracy);
+  // Every run of both seeds and the three controls reported its first step.
+  EXPECT_EQ(steps_seen.size(), 11u);
+}
+
+TEST(StudyGrid, SubsamplesTheSplitsWhenAsked) {
+  fixtures::TempDir dir;
+  StudyOptions options = small_options(dir);
+  options.train_images = 25;
+  options.test_images = 10;
+  const DataSplits splits = study_splits(small_splits(), options);
+  EXPECT_EQ(splits.train.count, 25);
+  ASSERT_TRUE(splits.test.has_value());
+  EXPECT_EQ(splits.test->count, 10);
+  EXPECT_EQ(splits.train.pixels.size(), 25u * 64u);
+  // The same draw every time, so a rerun reuses its runs and the report sees those images.
+  EXPECT_EQ(study_splits(small_splits(), options).train.pixels, splits.train.pixels);
+  options.seeds = 1;
+  options.augmentations = {"none"};
+  const StudyResults results = run_study(small_splits(), "synthetic", options);
+  EXPECT_EQ(results.train_images, 25);
+  EXPECT_EQ(results.train_images_available, 40);
+  EXPECT_EQ(results.test_images, 10);
+  EXPECT_EQ(results.test_images_available, 20);
+  // Counts above the split's size keep every image.
+  options.train_images = 1000;
+  EXPECT_EQ(study_splits(small_splits(), options).train.count, 40);
+  options.train_images = -1;
+  EXPECT_TRUE(contains(error_message([&] { study_splits(small_splits(), options); }),
+                       "must not be negative"));
+}
+
 TEST(StudyGrid, RejectsMissingTestSplitAndUnknownNames) {
   fixtures::TempDir dir;
   DataSplits no_test;

@@ -4,18 +4,23 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
-#include "felis/study/separability.h"
 #include "felis/data/pixel_permutation.h"
+#include "felis/study/separability.h"
 #include "felis/train/defaults.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <fstream>
+#include <mutex>
+#include <numeric>
 #include <random>
+#include <thread>
 
 namespace felis {
 
@@ -221,12 +226,15 @@ namespace {
 // The run's record: stored in DIR/runs by an earlier study with the same key, or trained now
 // and stored.
 RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::string& data_path,
-                     const StudyOptions& options, ThreadPool& pool) {
+                     const StudyOptions& options, ThreadPool& pool,
+                     const std::function<void(const StepRecord&)>& on_step) {
   TrainOptions train_options = default_train_options(
       run.model, std::llround(run.train_fraction * static_cast<double>(data.train.count)));
   train_options.seed = run.seed;
-  train_options.threads = options.threads;
-  train_options.cost_every = 0;
+  train_options.threads = 1;  // the study trains several runs at once instead
+  train_options.cost_every = 100;
+  // About ten points of each learning curve; scoring every epoch would cost a third more.
+  train_options.score_every = std::max<int64_t>(1, train_options.epochs / 10);
   train_options.augment =
       Pipeline::parse(study_augmentation_spec(run.augmentation, shape_of(data.train)));
   const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);
@@ -234,7 +242,7 @@ RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::str
   if (auto stored = stored_run(record_file, key)) return *stored;
 
   TrainCallbacks callbacks;
-  callbacks.on_step = options.on_step;
+  callbacks.on_step = on_step;
   RunRecord record = train_run(run, data, train_options, callbacks, key,
                                options.out / "runs" / (run.id() + ".h5"), pool);
   nlohmann::json stored = to_json(record);
@@ -245,11 +253,163 @@ RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::str
 
 }  // namespace
 
-StudyResults run_study(const DataSplits& data, const std::string& data_path,
-                       const StudyOptions& options) {
-  if (!data.test) {
-    throw UsageError(fmt::format("{} has no test split; a study scores every run on one", data_path));
+namespace {
+
+// Trains a list of runs on several threads and reports each to the study's callbacks,
+// one call at a time.
+class RunScheduler {
+public:
+  RunScheduler(const DataSplits& data, const std::string& data_path, const StudyOptions& options,
+               StudyProgress& progress, Clock::time_point start)
+      : data_(data), data_path_(data_path), options_(options), progress_(progress), start_(start) {}
+
+  // The records of `runs`, in their order, and the sum of the runs' wall times. Larger
+  // runs start first, so the small ones fill the end: later models in `models` before
+  // earlier ones (the default list grows in cost), whole training sets before fractions.
+  std::vector<RunRecord> train_all(const std::vector<StudyRun>& runs,
+                                   const std::vector<std::string>& models, double* wall_seconds) {
+    records_.assign(runs.size(), RunRecord{});
+    runs_ = &runs;
+    order_.resize(runs.size());
+    std::iota(order_.begin(), order_.end(), size_t{0});
+    const auto rank = [&](const StudyRun& run) {
+      return std::find(models.begin(), models.end(), run.model) - models.begin();
+    };
+    std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+      const StudyRun& x = runs[a];
+      const StudyRun& y = runs[b];
+      if (rank(x) != rank(y)) return rank(x) > rank(y);
+      return x.train_fraction > y.train_fraction;
+    });
+    next_ = 0;
+    wall_seconds_ = 0.0;
+    failure_ = nullptr;
+
+    const int workers = static_cast<int>(
+        std::min<int64_t>(options_.threads, static_cast<int64_t>(runs.size())));
+    std::vector<std::thread> threads;
+    for (int w = 1; w < workers; ++w) threads.emplace_back([this] { work(); });
+    work();
+    for (auto& thread : threads) thread.join();
+    if (failure_) std::rethrow_exception(failure_);
+    if (wall_seconds != nullptr) *wall_seconds = wall_seconds_;
+    return std::move(records_);
   }
+
+private:
+  void work() {
+    ThreadPool pool(1);
+    for (;;) {
+      size_t index = 0;
+      {
+        std::lock_guard lock(mutex_);
+        if (failure_ || next_ == order_.size()) return;
+        index = order_[next_++];
+        progress_.current.push_back((*runs_)[index].id());
+        report_progress();
+      }
+      try {
+        train_one(index, pool);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!failure_) failure_ = std::current_exception();
+        return;
+      }
+    }
+  }
+
+  void train_one(size_t index, ThreadPool& pool) {
+    const StudyRun& run = (*runs_)[index];
+    const std::string id = run.id();
+    const auto run_start = Clock::now();
+    const auto on_step = [&](const StepRecord& step) {
+      std::lock_guard lock(mutex_);
+      if (options_.on_step) options_.on_step(id, step);
+    };
+    RunRecord record = obtain_run(run, data_, data_path_, options_, pool, on_step);
+    std::lock_guard lock(mutex_);
+    wall_seconds_ += seconds_since(run_start);
+    std::erase(progress_.current, id);
+    ++progress_.runs_done;
+    if (options_.on_run) options_.on_run(record);
+    records_[index] = std::move(record);
+  }
+
+  void report_progress() {
+    progress_.elapsed_seconds = seconds_since(start_);
+    if (options_.on_progress) options_.on_progress(progress_);
+  }
+
+  const DataSplits& data_;
+  const std::string& data_path_;
+  const StudyOptions& options_;
+  StudyProgress& progress_;
+  Clock::time_point start_;
+  const std::vector<StudyRun>* runs_ = nullptr;
+  std::vector<RunRecord> records_;
+  std::vector<size_t> order_;
+  size_t next_ = 0;
+  double wall_seconds_ = 0.0;
+  std::exception_ptr failure_;
+  std::mutex mutex_;
+};
+
+// Seed 1 of the first model and of cnn, when studied, without augmentation: with pixels
+// permuted, and on 25 % and 50 % of the training set.
+std::vector<StudyRun> control_runs(const std::vector<std::string>& models) {
+  std::vector<std::string> control_models = {models.front()};
+  if (models.front() != "cnn" && std::find(models.begin(), models.end(), "cnn") != models.end()) {
+    control_models.push_back("cnn");
+  }
+  std::vector<StudyRun> controls;
+  for (const auto& model : control_models) {
+    controls.push_back({.model = model, .augmentation = "none", .permuted = true});
+    for (double fraction : {0.25, 0.5}) {
+      controls.push_back({.model = model, .augmentation = "none", .train_fraction = fraction});
+    }
+  }
+  return controls;
+}
+
+nlohmann::json separability_control(const Dataset& train) {
+  nlohmann::json result;
+  const int32_t positive = train.class_count() == 2 ? 1 : 0;
+  for (const bool shuffle : {false, true}) {
+    const auto found = test_separability(
+        train, positive,
+        {.max_images = kStudySeparabilityImages, .shuffle_labels = shuffle, .keep_certificate = false});
+    result[shuffle ? "shuffled_labels" : "true_labels"] = to_json(found);
+  }
+  return result;
+}
+
+// The seeded subsample of `count` images of `data`, or all of it for 0.
+Dataset subsample(const Dataset& data, int64_t count, uint64_t seed) {
+  if (count == 0 || count >= data.count) return data;
+  std::mt19937_64 rng(seed);
+  return subset(data, subsample_indices(data.count, count, rng));
+}
+
+}  // namespace
+
+DataSplits study_splits(const DataSplits& data, const StudyOptions& options) {
+  if (!data.test) {
+    throw UsageError(fmt::format("{} has no test split; a study scores every run on one",
+                                 data.train.source));
+  }
+  if (options.train_images < 0 || options.test_images < 0) {
+    throw UsageError(fmt::format("image counts {} and {} must not be negative; 0 uses them all",
+                                 options.train_images, options.test_images));
+  }
+  DataSplits splits;
+  splits.train = subsample(data.train, options.train_images, 1);
+  splits.test = subsample(*data.test, options.test_images, 2);
+  return splits;
+}
+
+StudyResults run_study(const DataSplits& all_data, const std::string& data_path,
+                       const StudyOptions& options) {
+  const DataSplits data = study_splits(all_data, options);
   const auto models = options.models.empty() ? default_study_models(data.train.class_count())
                                              : options.models;
   const auto augmentations =
@@ -268,63 +428,44 @@ StudyResults run_study(const DataSplits& data, const std::string& data_path,
 
   StudyResults results;
   results.seeds_requested = options.seeds;
-  ThreadPool pool(options.threads);
+  results.budget_seconds = options.budget_seconds;
+  results.train_images = data.train.count;
+  results.train_images_available = all_data.train.count;
+  results.test_images = data.test->count;
+  results.test_images_available = all_data.test->count;
   const auto start = Clock::now();
+  results.separability = separability_control(data.train);
 
-  // Controls: separability with the true labels and with shuffled ones.
-  const int32_t positive = data.train.class_count() == 2 ? 1 : 0;
-  for (const bool shuffle : {false, true}) {
-    const auto result = test_separability(
-        data.train, positive,
-        {.max_images = kStudySeparabilityImages, .shuffle_labels = shuffle, .keep_certificate = false});
-    results.separability[shuffle ? "shuffled_labels" : "true_labels"] = to_json(result);
-  }
   StudyProgress progress;
-  progress.runs_planned = static_cast<int64_t>(cells.size());
+  RunScheduler scheduler(data, data_path, options, progress, start);
+  const auto controls = control_runs(models);
+  double pass_seconds = 0.0;  // the threads' time for one seed of every cell
   for (int64_t seed = 1; seed <= options.seeds; ++seed) {
-    const auto pass_start = Clock::now();
-    for (const auto& [model, augmentation] : cells) {
-      const StudyRun run{.model = model, .augmentation = augmentation, .seed = static_cast<uint64_t>(seed)};
-      progress.current = run.id();
-      progress.elapsed_seconds = seconds_since(start);
-      if (options.on_progress) options.on_progress(progress);
-      const auto record = obtain_run(run, data, data_path, options, pool);
-      results.runs.push_back(record);
-      if (options.on_run) options.on_run(record);
-      ++progress.runs_done;
-    }
-    results.seeds_completed = seed;
-
-    // Another pass starts only when one more pass of this length fits the budget.
-    const double pass_seconds = seconds_since(pass_start);
-    const double elapsed = seconds_since(start);
-    if (seed < options.seeds && options.budget_seconds > 0 &&
-        elapsed + pass_seconds > options.budget_seconds) {
+    // Another seed starts only when one more pass of the last one's length fits the budget.
+    if (seed > 1 && options.budget_seconds > 0 &&
+        seconds_since(start) + pass_seconds / options.threads > options.budget_seconds) {
       break;
     }
-    if (seed < options.seeds) progress.runs_planned += static_cast<int64_t>(cells.size());
-  }
-
-  // Controls on seed 1: the permutation and the training-set size.
-  std::vector<std::string> control_models = {models.front()};
-  if (models.front() != "cnn" && std::find(models.begin(), models.end(), "cnn") != models.end()) {
-    control_models.push_back("cnn");
-  }
-  std::vector<StudyRun> controls;
-  for (const auto& model : control_models) {
-    controls.push_back({.model = model, .augmentation = "none", .permuted = true});
-    for (double fraction : {0.25, 0.5}) {
-      controls.push_back({.model = model, .augmentation = "none", .train_fraction = fraction});
+    std::vector<StudyRun> runs;
+    for (const auto& [model, augmentation] : cells) {
+      runs.push_back({.model = model, .augmentation = augmentation, .seed = static_cast<uint64_t>(seed)});
     }
-  }
-  progress.runs_planned += static_cast<int64_t>(controls.size());
-  for (const auto& run : controls) {
-    progress.current = run.id();
-    progress.elapsed_seconds = seconds_since(start);
-    if (options.on_progress) options.on_progress(progress);
-    results.control_runs.push_back(obtain_run(run, data, data_path, options, pool));
-    if (options.on_run) options.on_run(results.control_runs.back());
-    ++progress.runs_done;
+    // The controls run with the first seed, so a study cut short by its budget has them.
+    if (seed == 1) runs.insert(runs.end(), controls.begin(), controls.end());
+    progress.runs_planned += static_cast<int64_t>(runs.size());
+    double wall_seconds = 0.0;
+    auto records = scheduler.train_all(runs, models, &wall_seconds);
+    const auto cell_count = static_cast<std::ptrdiff_t>(cells.size());
+    results.runs.insert(results.runs.end(), std::make_move_iterator(records.begin()),
+                        std::make_move_iterator(records.begin() + cell_count));
+    if (seed == 1) {
+      results.control_runs.assign(std::make_move_iterator(records.begin() + cell_count),
+                                  std::make_move_iterator(records.end()));
+      // The controls hold about one run of each control model besides the pass.
+      wall_seconds *= static_cast<double>(cells.size()) / static_cast<double>(runs.size());
+    }
+    pass_seconds = wall_seconds;
+    results.seeds_completed = seed;
   }
   results.seconds = seconds_since(start);
   progress.current.clear();
@@ -360,6 +501,11 @@ nlohmann::json to_json(const StudyResults& results) {
           {"control_runs", control_runs},
           {"seeds_completed", results.seeds_completed},
           {"seeds_requested", results.seeds_requested},
+          {"budget_seconds", results.budget_seconds},
+          {"train_images", results.train_images},
+          {"train_images_available", results.train_images_available},
+          {"test_images", results.test_images},
+          {"test_images_available", results.test_images_available},
           {"seconds", results.seconds},
           {"runs", runs}};
 }

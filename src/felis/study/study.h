@@ -52,8 +52,8 @@ struct RunRecord {
 
 struct StudyProgress {
   int64_t runs_done = 0;
-  int64_t runs_planned = 0;  // with the seeds the budget allows so far
-  std::string current;       // the run starting now, or empty when finished
+  int64_t runs_planned = 0;           // with the seeds the budget allows so far
+  std::vector<std::string> current;   // the runs in progress; empty when finished
   double elapsed_seconds = 0.0;
 };
 
@@ -64,10 +64,13 @@ struct StudyOptions {
   int64_t seeds = 5;
   double budget_seconds = 0.0;  // 0: no budget; otherwise seeds after the first start
                                 // only while the estimate of one more pass fits
-  int threads = 1;
+  int64_t train_images = 0;     // 0: the whole training split; else a seeded subsample
+  int64_t test_images = 0;      // 0: the whole test split; else a seeded subsample
+  int threads = 1;              // runs trained at once, one thread each
+  // Called from the worker threads, one call at a time.
   std::function<void(const StudyProgress&)> on_progress = {};
   std::function<void(const RunRecord&)> on_run = {};
-  std::function<void(const StepRecord&)> on_step = {};  // every training step of a run
+  std::function<void(const std::string& run_id, const StepRecord&)> on_step = {};
 };
 
 struct StudyResults {
@@ -80,6 +83,11 @@ struct StudyResults {
   std::vector<RunRecord> control_runs;
   int64_t seeds_completed = 0;
   int64_t seeds_requested = 0;
+  double budget_seconds = 0.0;
+  int64_t train_images = 0;            // images the runs trained on
+  int64_t train_images_available = 0;  // in the data set's training split
+  int64_t test_images = 0;
+  int64_t test_images_available = 0;
   double seconds = 0.0;
 };
 
@@ -90,9 +98,16 @@ inline constexpr int64_t kStudySeparabilityImages = 2000;
 // fit images of `shape`.
 std::vector<std::pair<Perturbation, std::vector<double>>> study_probes(const ImageShape& shape);
 
-// Runs the grid seed by seed: every (model, augmentation) for seed 1, then seed 2, ...
-// Requires a test split. Throws felis::UsageError for an unknown model or augmentation
-// and felis::Error when a run fails.
+// The splits a study trains and scores on: `data`, or the subsamples that
+// options.train_images and options.test_images ask for, drawn with a fixed seed so every
+// run and the report see the same images. Throws felis::UsageError when `data` has no
+// test split or a count is negative.
+DataSplits study_splits(const DataSplits& data, const StudyOptions& options);
+
+// Runs the grid on study_splits(data, options) seed by seed: every (model, augmentation)
+// for seed 1, then the controls, then seed 2 and on while the budget allows. Trains
+// options.threads runs at once. Throws felis::UsageError for an unknown model or
+// augmentation and felis::Error when a run fails.
 StudyResults run_study(const DataSplits& data, const std::string& data_path,
                        const StudyOptions& options);
 
