@@ -26,6 +26,16 @@ struct Geometry {
   int64_t column_cols() const { return out_height * out_width; }
 };
 
+// The output columns [first, last) whose kernel column v reads inside the image: column
+// j reads input column j * stride - padding + v.
+std::pair<int64_t, int64_t> valid_columns(const Geometry& g, int64_t v) {
+  const int64_t offset = v - g.padding;
+  // the smallest j with j * stride + offset >= 0, and one past the largest below width
+  const int64_t first = offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride;
+  const int64_t last = g.width - offset <= 0 ? 0 : (g.width - offset + g.stride - 1) / g.stride;
+  return {std::min(first, g.out_width), std::clamp(last, std::min(first, g.out_width), g.out_width)};
+}
+
 // Unrolls one sample x (C, H, W) into cols (C*k*k, Ho*Wo). Row (c*k + u)*k + v, column
 // i*Wo + j of cols is x[c, i*s - p + u, j*s - p + v], or zero where that is padding.
 template <typename T>
@@ -42,10 +52,14 @@ void im2col(const T* x, const Geometry& g, T* cols) {
             continue;
           }
           const T* in = plane + row * g.width;
-          for (int64_t j = 0; j < g.out_width; ++j) {
-            const int64_t col = j * g.stride - g.padding + v;
-            out[j] = col >= 0 && col < g.width ? in[col] : T(0);
+          const auto [first, last] = valid_columns(g, v);
+          std::fill(out, out + first, T(0));
+          if (g.stride == 1) {
+            std::copy(in + first - g.padding + v, in + last - g.padding + v, out + first);
+          } else {
+            for (int64_t j = first; j < last; ++j) out[j] = in[j * g.stride - g.padding + v];
           }
+          std::fill(out + last, out + g.out_width, T(0));
         }
         cols += g.column_cols();
       }
@@ -68,10 +82,8 @@ void col2im(const T* dcols, const Geometry& g, T* dx) {
           if (row < 0 || row >= g.height) continue;
           const T* in = dcols + i * g.out_width;
           T* out = plane + row * g.width;
-          for (int64_t j = 0; j < g.out_width; ++j) {
-            const int64_t col = j * g.stride - g.padding + v;
-            if (col >= 0 && col < g.width) out[col] += in[j];
-          }
+          const auto [first, last] = valid_columns(g, v);
+          for (int64_t j = first; j < last; ++j) out[j * g.stride - g.padding + v] += in[j];
         }
         dcols += g.column_cols();
       }
