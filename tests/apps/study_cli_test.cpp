@@ -59,6 +59,13 @@ TEST(StudyCli, BadOptionsAreOneLine) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "--seeds 0 is invalid")) << r.err;
   EXPECT_EQ(fixtures::line_count(r.err), 1u) << r.err;
+  for (const std::string option : {"--train-images", "--test-images"}) {
+    const auto bad = run_felis(dir, "study --data " + (dir / "none").string() + " " + option + " -3");
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_TRUE(contains(bad.err, option + " -3 is invalid; give a number of images, or 0 for all"))
+        << bad.err;
+    EXPECT_EQ(fixtures::line_count(bad.err), 1u) << bad.err;
+  }
 }
 
 }  // namespace
