@@ -160,6 +160,25 @@ TEST(PlotLineChart, FailingGnuplotKeepsTheOldFile) {
   EXPECT_EQ(entries_in(dir.path()), 2u) << "only bin and the old chart should remain";
 }
 
+TEST(PlotLineChart, LineTypeSetsColor) {
+  if (!gnuplot_on_path()) GTEST_SKIP() << "gnuplot is not on PATH; install gnuplot-nox";
+  // gnuplot 5.4's default colors: line type 1 purple (148, 0, 211), 2 green (0, 158, 115).
+  const std::string purple = "rgb(148,   0, 211)";
+  const std::string green = "rgb(  0, 158, 115)";
+  LineChart chart{.title = "colors", .x_label = "x", .y_label = "y", .y_range = std::nullopt,
+                  .series = {{.name = "second model", .points = {{0, 1}, {1, 2}}, .line_type = 2}}};
+  const auto chosen = render_line_chart(chart, ChartFormat::svg);
+  const std::string chosen_text(chosen.begin(), chosen.end());
+  EXPECT_TRUE(contains(chosen_text, green)) << "line type 2 should draw in green";
+  EXPECT_FALSE(contains(chosen_text, purple)) << "line type 2 should not draw in purple";
+
+  chart.series[0].line_type = 0;
+  const auto by_position = render_line_chart(chart, ChartFormat::svg);
+  const std::string by_position_text(by_position.begin(), by_position.end());
+  EXPECT_TRUE(contains(by_position_text, purple)) << "the first series should draw in purple";
+  EXPECT_FALSE(contains(by_position_text, green)) << "the first series should not draw in green";
+}
+
 TEST(PlotLineChart, RejectsEmptyChartsAndBadRanges) {
   LineChart chart = two_series_chart();
   chart.series.clear();
@@ -176,6 +195,10 @@ TEST(PlotLineChart, RejectsEmptyChartsAndBadRanges) {
   chart.y_range = AxisRange{.min = 0, .max = std::nan("")};
   EXPECT_TRUE(contains(error_message([&] { render_line_chart(chart, ChartFormat::svg); }),
                        "y range"));
+  chart = two_series_chart();
+  chart.series[0].line_type = -1;
+  EXPECT_TRUE(contains(error_message([&] { render_line_chart(chart, ChartFormat::svg); }),
+                       "'accuracy' has line type -1"));
 }
 
 }  // namespace

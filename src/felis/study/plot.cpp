@@ -126,6 +126,11 @@ void check_chart(const LineChart& chart) {
     throw Error(fmt::format("chart '{}' has no series to draw; add at least one", chart.title));
   }
   for (const auto& series : chart.series) {
+    if (series.line_type < 0) {
+      throw Error(fmt::format("chart '{}': series '{}' has line type {}, which is invalid; use "
+                              "0 for the series' position or a gnuplot line type of 1 or more",
+                              chart.title, series.name, series.line_type));
+    }
     if (series.points.empty()) {
       throw Error(fmt::format("chart '{}': series '{}' has no points; add at least one",
                               chart.title, series.name));
@@ -167,9 +172,11 @@ std::string script_text(const LineChart& chart, ChartFormat format, const fs::pa
   script += "set grid\nset key below\nplot ";
   for (size_t i = 0; i < chart.series.size(); ++i) {
     if (i > 0) script += ", \\\n     ";
-    script += fmt::format("{} index {} using 1:2 with linespoints pointtype 7 title {}",
-                          i == 0 ? quoted(data.string()) : "''", i,
-                          quoted(chart.series[i].name));
+    const ChartSeries& series = chart.series[i];
+    const int line_type = series.line_type > 0 ? series.line_type : static_cast<int>(i) + 1;
+    script += fmt::format("{} index {} using 1:2 with linespoints linetype {} pointtype 7 title {}",
+                          i == 0 ? quoted(data.string()) : "''", i, line_type,
+                          quoted(series.name));
   }
   return script + "\n";
 }

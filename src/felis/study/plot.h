@@ -25,6 +25,9 @@ struct ChartPoint {
 struct ChartSeries {
   std::string name;  // the legend's entry
   std::vector<ChartPoint> points;
+  // gnuplot's line type k >= 1, which sets the color, so that one model keeps its color
+  // across charts. 0 takes the series' position in the chart, 1 for the first.
+  int line_type = 0;
 };
 
 struct AxisRange {
@@ -45,9 +48,9 @@ struct LineChart {
 void check_gnuplot_installed();
 
 // Renders `chart` with gnuplot and returns the file's bytes. Throws felis::Error when the
-// chart has no series, a series has no points or the range is empty or not finite, when
-// gnuplot is not installed (naming the package gnuplot-nox), or when it fails (with its
-// first error line).
+// chart has no series, a series has no points or a negative line type, or the range is
+// empty or not finite. Also throws when gnuplot is not installed (naming the package
+// gnuplot-nox) or when it fails (with its first error line).
 std::vector<char> render_line_chart(const LineChart& chart, ChartFormat format);
 
 // Renders `chart` in the format of the file's extension and writes it to `file`
