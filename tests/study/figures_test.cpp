@@ -1,6 +1,6 @@
 // Report figures: the diverging color map, weight images of hand-set weights, sensitivity
-// sums, representer coefficients computed by hand, the filter grid, mistakes and the
-// confusion matrix, each decoded back from its PNG bytes.
+// sums, representer coefficients computed by hand, the filter grid, mistakes, the
+// confusion matrix and the augmentation preview, each decoded back from its PNG bytes.
 #include "felis/study/figures.h"
 
 #include "felis/data/image.h"
@@ -402,6 +402,64 @@ TEST(FigureConfusion, HeatmapCells) {
   EXPECT_THROW(render_confusion_matrix({{1, 2}}, {"a", "b"}), Error);
   EXPECT_THROW(render_confusion_matrix({{1, -2}, {0, 0}}, {"a", "b"}), Error);
   EXPECT_THROW(render_confusion_matrix({}, {}), Error);
+}
+
+// Three solid 8x8 RGB images: image i is (40 + 80 i, 200, 30).
+Dataset solid_images() {
+  return make_dataset(3, 8, 3, {"a", "b"}, {0, 1, 0}, [](int64_t i, int64_t, int64_t c) {
+    const int64_t levels[] = {40 + 80 * i, 200, 30};
+    return static_cast<uint8_t>(levels[c]);
+  });
+}
+
+TEST(FigureAugmentationPreview, BlocksSideBySide) {
+  const Dataset data = solid_images();
+  const AugmentationPreviewOptions options{
+      .images = 3, .copies = 2, .min_image_px = 16, .columns = 2, .seed = 1};
+  const cv::Mat image = decode(render_augmentation_preview(
+      data, {{.name = "tint", .spec = "tint:0.5"}, {.name = "shift", .spec = "shift:2"}}, options));
+  ASSERT_FALSE(image.empty());
+
+  // preview_grid draws each block 76 x 64 pixels: 16-pixel cells (8 pixels enlarged twice)
+  // with 4-pixel gaps, 16 between the original and its copies. compose_grid puts two cells
+  // of equal width, at least a block wide, in one row with 8-pixel gaps, captions below.
+  const int gap = 8;
+  ASSERT_EQ((image.cols - gap) % 2, 0);
+  const int cell_width = (image.cols - gap) / 2 - gap;
+  EXPECT_GE(cell_width, 76);
+  EXPECT_GT(image.rows, 64 + 2 * gap);
+  EXPECT_LT(image.rows, 64 + 2 * gap + 40) << "one row of blocks and a caption line";
+
+  // The centre of the original and of copy c of image r within the block at `left`.
+  const auto original_at = [&](int left, int r) {
+    return rgb_at(image, left + 4 + 8, gap + 4 + r * 20 + 8);
+  };
+  const auto copy_at = [&](int left, int r, int c) {
+    return rgb_at(image, left + 4 + 16 + 16 + (c - 1) * 20 + 8, gap + 4 + r * 20 + 8);
+  };
+  const int tint_left = gap;
+  const int shift_left = gap + cell_width + gap;
+  int tinted_copies_changed = 0;
+  for (int r = 0; r < 3; ++r) {
+    const cv::Vec3b color(static_cast<uint8_t>(40 + 80 * r), 200, 30);
+    EXPECT_EQ(original_at(tint_left, r), color) << "tint block, image " << r;
+    EXPECT_EQ(original_at(shift_left, r), color) << "shift block, image " << r;
+    for (int c = 1; c <= 2; ++c) {
+      // A shift of a solid image with reflected borders leaves every pixel as it was.
+      EXPECT_EQ(copy_at(shift_left, r, c), color) << "shift copy " << c << " of image " << r;
+      if (copy_at(tint_left, r, c) != color) ++tinted_copies_changed;
+    }
+  }
+  EXPECT_GT(tinted_copies_changed, 0) << "tints of up to 50 % should change some copy";
+}
+
+TEST(FigureAugmentationPreview, RejectsBadSpecs) {
+  const Dataset data = solid_images();
+  EXPECT_THROW(render_augmentation_preview(data, {{.name = "odd", .spec = "wobble:3"}}),
+               UsageError);
+  // A shift as large as the 8-pixel side does not fit the images.
+  EXPECT_THROW(render_augmentation_preview(data, {{.name = "shift", .spec = "shift:8"}}),
+               UsageError);
 }
 
 }  // namespace

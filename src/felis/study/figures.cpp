@@ -1,5 +1,6 @@
 #include "felis/study/figures.h"
 
+#include "felis/augment/preview.h"
 #include "felis/error.h"
 #include "felis/study/canvas.h"
 #include "felis/train/evaluate.h"
@@ -8,6 +9,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -429,6 +431,26 @@ std::vector<char> render_confusion_matrix(const std::vector<std::vector<int64_t>
                                         .row_title = "true",
                                         .column_title = "predicted"},
                                        {}));
+}
+
+std::vector<char> render_augmentation_preview(const Dataset& data,
+                                              const std::vector<NamedAugmentation>& augmentations,
+                                              const AugmentationPreviewOptions& options) {
+  assert(!augmentations.empty());
+  const ImageShape shape{.height = data.height, .width = data.width, .channels = data.channels};
+  std::vector<CaptionedImage> blocks;
+  for (const auto& augmentation : augmentations) {
+    const Pipeline pipeline = Pipeline::parse(augmentation.spec);
+    pipeline.check(shape);
+    blocks.push_back({.image = preview_grid(data, pipeline,
+                                            {.rows = options.images,
+                                             .copies = options.copies,
+                                             .min_cell = options.min_image_px,
+                                             .seed = options.seed}),
+                      .caption = augmentation.name + ": " + augmentation.spec});
+  }
+  const GridStyle style{.gap_px = 8, .font_scale = 0.45, .center_images = false};
+  return encode_png(compose_grid(split_rows(std::move(blocks), options.columns), style));
 }
 
 }  // namespace felis

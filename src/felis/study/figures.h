@@ -1,7 +1,8 @@
-// Figures of a study report that show what a model learned, as PNG file bytes. They
-// cover the weights of logistic or softmax regression as images, how far a brightening
-// or a tint moves a logit, the training images that make up those weights, the first
-// convolution's filters, misclassified test images and the confusion matrix.
+// Figures of a study report, as PNG file bytes. Most show what a model learned. They
+// cover the weights of logistic or softmax regression as images, how far a brightening or
+// a tint moves a logit, the training images that make up those weights, the first
+// convolution's filters, misclassified test images and the confusion matrix. One shows
+// what the augmentations do to training images.
 //
 // Legend: N images, C channels, H x W pixels, D = C H W inputs, K rows of the first dense
 // layer (classes, or 1 for a binary model), F filters of side k.
@@ -160,5 +161,28 @@ MistakeGrid render_mistakes(const Dataset& data, const RowMatrix<double>& probab
 // a negative count.
 std::vector<char> render_confusion_matrix(const std::vector<std::vector<int64_t>>& confusion,
                                           const std::vector<std::string>& class_names);
+
+// Augmentation preview
+
+struct NamedAugmentation {
+  std::string name;  // e.g. "shift"
+  std::string spec;  // a Pipeline spec, e.g. "shift:4"
+};
+
+struct AugmentationPreviewOptions {
+  int64_t images = 4;        // training images per block, spread evenly over the data set
+  int64_t copies = 5;        // augmented copies beside each original
+  int64_t min_image_px = 64; // smaller images are enlarged, nearest neighbour
+  int64_t columns = 2;       // blocks side by side
+  uint64_t seed = 1;
+};
+
+// Draws one block per augmentation, captioned "name: spec": preview_grid of its pipeline,
+// a row per image with the original on the left and the copies after a wider gap. Every
+// block shows the same images. Throws felis::UsageError when a spec does not parse or
+// does not fit the data's images. Requires at least one augmentation and data.count >= 1.
+std::vector<char> render_augmentation_preview(const Dataset& data,
+                                              const std::vector<NamedAugmentation>& augmentations,
+                                              const AugmentationPreviewOptions& options = {});
 
 }  // namespace felis
