@@ -1,7 +1,8 @@
 // The HTML report in a real browser. Headless Chromium (Debian package chromium) opens a
 // report with two PNG figures and one gnuplot SVG chart from a file:// URL twice: once to
 // dump the DOM after the load event, once to take a screenshot. The page's script writes
-// on <body> how many images decoded, so the DOM shows whether every data: URI loaded.
+// on <body> how many images decoded, so the DOM shows whether every data: URI loaded. A
+// study's report, built from hand-built results, is loaded the same way.
 //
 // Chromium is a test dependency that build.sh installs. Without /usr/bin/chromium the tests
 // fail, unless FELIS_SKIP_BROWSER_TESTS=1 is set, which skips them.
@@ -9,8 +10,11 @@
 
 #include "felis/data/image.h"
 #include "felis/study/plot.h"
+#include "felis/study/study_report.h"
 
 #include "data/fixtures.h"
+#include "study/study_report_fixture.h"
+#include "support/synthetic.h"
 
 #include <gtest/gtest.h>
 
@@ -219,6 +223,25 @@ protected:
   }
 };
 
+// The image counts that the page's script wrote on <body> of a dumped DOM.
+struct ImageCounts {
+  std::string total;
+  std::string loaded;
+};
+
+ImageCounts image_counts(const std::string& dom) {
+  std::smatch total;
+  std::smatch loaded;
+  ImageCounts counts;
+  if (std::regex_search(dom, total, std::regex(R"re(data-images-total="(\d+)")re"))) {
+    counts.total = total[1].str();
+  }
+  if (std::regex_search(dom, loaded, std::regex(R"re(data-images-loaded="(\d+)")re"))) {
+    counts.loaded = loaded[1].str();
+  }
+  return counts;
+}
+
 TEST_F(ReportBrowser, AllImagesLoad) {
   fixtures::TempDir dir;
   const fs::path page = dir / "index.html";
@@ -230,21 +253,48 @@ TEST_F(ReportBrowser, AllImagesLoad) {
   ASSERT_EQ(result.exit_code, 0) << describe_failure(result);
 
   const std::string& dom = result.out;
-  std::smatch total;
-  std::smatch loaded;
-  ASSERT_TRUE(std::regex_search(dom, total, std::regex(R"re(data-images-total="(\d+)")re")))
-      << "the page's script did not set data-images-total; DOM starts:\n"
-      << dom.substr(0, 1000);
-  ASSERT_TRUE(std::regex_search(dom, loaded, std::regex(R"re(data-images-loaded="(\d+)")re")))
-      << "the page's script did not set data-images-loaded";
-  EXPECT_EQ(total[1].str(), "3");
-  EXPECT_EQ(loaded[1].str(), "3");
+  const ImageCounts counts = image_counts(dom);
+  ASSERT_FALSE(counts.total.empty()) << "the page's script did not set data-images-total; DOM "
+                                        "starts:\n"
+                                     << dom.substr(0, 1000);
+  ASSERT_FALSE(counts.loaded.empty()) << "the page's script did not set data-images-loaded";
+  EXPECT_EQ(counts.total, "3");
+  EXPECT_EQ(counts.loaded, "3");
 
   for (const auto& heading : kHeadings) {
     EXPECT_TRUE(contains(dom, "<h2>" + heading + "</h2>")) << heading;
   }
   EXPECT_TRUE(contains(dom, "<td class=\"number\">58.0</td>"));
   EXPECT_TRUE(contains(dom, "Logistic regression reaches 70.0 % test accuracy."));
+}
+
+TEST_F(ReportBrowser, StudyReportImagesLoad) {
+  fixtures::TempDir dir;
+  DataSplits data;
+  data.train = fixtures::synthetic_dataset(12, 16, 3, 2, 1);
+  data.test = fixtures::synthetic_dataset(6, 16, 3, 2, 2);
+  ThreadPool pool(1);
+  // Without model files in DIR/runs, "What the models learned" has no figure. The others
+  // are the two learning curves, three invariance charts (no run was probed with
+  // brightness) and the augmentation preview.
+  const Report report = build_study_report(fixtures::hand_built_study(), data, "cats.h5",
+                                           dir.path(), pool);
+  const fs::path page = dir / "index.html";
+  write_report_html(report, page);
+
+  const ProcessResult result = run_process(
+      chromium_command(dir / "profile-study", "--dump-dom", page), dir);
+  ASSERT_EQ(result.exit_code, 0) << describe_failure(result);
+  const ImageCounts counts = image_counts(result.out);
+  ASSERT_FALSE(counts.total.empty()) << "the page's script did not set data-images-total";
+  EXPECT_EQ(counts.total, "6");
+  EXPECT_EQ(counts.loaded, counts.total);
+  for (const char* heading : {"Findings", "Contents", "Accuracy", "Learning curves", "Invariance",
+                              "Augmentations", "What the models learned", "Controls", "Method"}) {
+    EXPECT_TRUE(contains(result.out, std::string("<h2>") + heading + "</h2>")) << heading;
+  }
+  EXPECT_TRUE(contains(result.out, "Seeds completed: 2 of the 5 requested."));
+  EXPECT_TRUE(contains(result.out, "86.0 -&gt; 86.2 % clean"));
 }
 
 TEST_F(ReportBrowser, Screenshot) {
