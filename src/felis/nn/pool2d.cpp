@@ -107,11 +107,17 @@ void max_pool_2x2(const T* in, const Geometry& g, T* out, int64_t* where) {
       const int64_t top = (c * g.height + 2 * i) * g.width;
       const int64_t bottom = top + g.width;
       for (int64_t j = 0; j < g.out_width; ++j) {
+        // Selects on values held in registers, so the compiler can avoid branches that
+        // random data would mispredict.
         int64_t best = top + 2 * j;
-        if (in[best + 1] > in[best]) best = best + 1;
-        if (in[bottom + 2 * j] > in[best]) best = bottom + 2 * j;
-        if (in[bottom + 2 * j + 1] > in[best]) best = bottom + 2 * j + 1;
-        out[j] = in[best];
+        T value = in[best];
+        const int64_t candidates[3] = {best + 1, bottom + 2 * j, bottom + 2 * j + 1};
+        for (const int64_t candidate : candidates) {
+          const bool larger = in[candidate] > value;
+          value = larger ? in[candidate] : value;
+          best = larger ? candidate : best;
+        }
+        out[j] = value;
         where[j] = best;
       }
       out += g.out_width;
