@@ -4,6 +4,7 @@
 #include "felis/study/study_report.h"
 
 #include "felis/data/image.h"
+#include "felis/study/study_findings.h"
 
 #include "data/fixtures.h"
 #include "study/study_report_fixture.h"
