@@ -287,6 +287,22 @@ TEST(StudyReport, SubsamplesAndBudget) {
       << report.question;
 }
 
+TEST(StudyReport, BudgetEndedTellsHowToResume) {
+  fixtures::TempDir dir;
+  DataSplits data;
+  data.train = fixtures::synthetic_dataset(12, 16, 3, 2, 1);
+  data.test = fixtures::synthetic_dataset(6, 16, 3, 2, 2);
+  StudyResults results = hand_built_study();
+  results.budget_seconds = 240;
+  ThreadPool pool(1);
+  const Report report = build_study_report(results, data, "cats", dir.path(), pool);
+  const std::string resume =
+      " To train the remaining seeds, run the same felis study command with --budget 0 and the "
+      "same --out. The finished runs are reused.";
+  EXPECT_TRUE(contains(report.question, "ended the study before the rest." + resume))
+      << report.question;
+}
+
 TEST(StudyReport, AllSeedsCompleted) {
   fixtures::TempDir dir;
   DataSplits data;
@@ -303,6 +319,7 @@ TEST(StudyReport, AllSeedsCompleted) {
       << report.question;
   EXPECT_FALSE(contains(report.question, "subsample")) << report.question;
   EXPECT_FALSE(contains(report.question, "time budget")) << report.question;
+  EXPECT_FALSE(contains(report.question, "--budget 0")) << report.question;
   // When only "none" was studied, the section shows the table and no preview.
   EXPECT_EQ(figure_count(section_named(report, "Augmentations")), 0u);
   EXPECT_FALSE(fs::exists(dir / "figures" / "augmentation-preview.png"));

@@ -90,6 +90,8 @@ std::string question(const ReportInputs& in) {
                 ? fmt::format(" The time budget of {:.0f} s ended the study before the rest.",
                               results.budget_seconds)
                 : std::string(" The time budget ended the study before the rest.");
+    text += " To train the remaining seeds, run the same felis study command with --budget 0 "
+            "and the same --out. The finished runs are reused.";
   }
   return text;
 }
