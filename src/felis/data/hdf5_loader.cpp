@@ -7,6 +7,7 @@
 #include "felis/data/file_kind.h"
 #include "felis/data/loaders.h"
 #include "felis/error.h"
+#include "felis/io/hdf5_handle.h"
 
 #include <hdf5.h>
 #include <spdlog/fmt/fmt.h>
@@ -132,10 +133,6 @@ std::vector<std::string> read_root_names(hid_t file, const std::string& path) {
 // Opens `path` read-only after checking that it exists and carries the HDF5 signature, so
 // that an HTML page saved as .h5 gets a message instead of an HDF5 error.
 Hdf5File open_hdf5_file(const std::filesystem::path& path) {
-  // HDF5 prints a stack of errors to stderr by default. Every failure here becomes one
-  // felis::Error instead.
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-
   detail::require_file_or_directory(path);
   if (std::filesystem::is_directory(path)) {
     throw Error(fmt::format("{}: is a directory; expected an HDF5 file", path.string()));
@@ -414,6 +411,7 @@ std::string choose_prefix(const Hdf5File& file, const std::string& requested) {
 namespace detail {
 
 std::vector<std::string> hdf5_split_prefixes(const std::filesystem::path& file) {
+  const auto library = hdf5::use_library();
   return split_prefixes(open_hdf5_file(file));
 }
 
@@ -430,6 +428,7 @@ bool is_hdf5_file(const std::filesystem::path& file) {
 }
 
 Dataset load_hdf5_split(const std::filesystem::path& path, const std::string& prefix) {
+  const auto library = hdf5::use_library();
   const Hdf5File file = open_hdf5_file(path);
   const std::string split = choose_prefix(file, prefix);
   const std::string images_name = split + "_set_x";

@@ -60,7 +60,7 @@ std::vector<char> dataset_file_bytes(const Dataset& train, const Dataset* test,
                                      const std::map<std::string, int64_t>& numbers) {
   assert(test == nullptr || (test->image_size() == train.image_size() &&
                              test->class_names == train.class_names));
-  hdf5::silence_errors();
+  const auto library = hdf5::use_library();
   // Built in memory, like model files, so the caller writes the bytes atomically.
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   if (H5Pset_fapl_core(access.get(), size_t{1} << 24, /*backing_store=*/0) < 0) {

@@ -9,9 +9,12 @@
 
 namespace felis::hdf5 {
 
-void silence_errors() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+std::unique_lock<std::recursive_mutex> use_library() {
+  static std::recursive_mutex library;
+  std::unique_lock lock(library);
+  static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  (void)silenced;
+  return lock;
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,12 @@ private:
   Closer close_ = nullptr;
 };
 
-// Turns off the HDF5 library's printing of its error stack, once per process, so that
-// failures reach the user as felis's one-line messages only.
-void silence_errors();
+// A hold on the HDF5 library for one call into felis. Debian builds HDF5 without its
+// thread-safe option, so two threads must never be inside it at once: every function
+// that calls HDF5 takes this process-wide lock first, and so closes its handles before
+// releasing it. It also turns off HDF5's printing of its error stack, so that failures
+// reach the user as felis's one-line messages only.
+[[nodiscard]] std::unique_lock<std::recursive_mutex> use_library();
 
 // Each throws felis::Error naming `what` on failure.
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value);

@@ -235,7 +235,7 @@ Model read_model_body(hid_t file, uintmax_t file_bytes) {
 }  // namespace
 
 std::vector<char> model_file_bytes(Model& model) {
-  hdf5::silence_errors();
+  const auto library = hdf5::use_library();
   // The file is built in memory by HDF5's core driver and written to disk by AtomicFile,
   // so a full disk surfaces as one clean error instead of a half-closed HDF5 file.
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
@@ -276,7 +276,7 @@ void save_model(Model& model, const fs::path& path) {
 }
 
 Model load_model(const fs::path& path) {
-  hdf5::silence_errors();
+  const auto library = hdf5::use_library();
   std::error_code error;
   if (!fs::exists(path, error)) {
     throw Error(fmt::format("{}: no such model file; train one with felis train --out", path.string()));
@@ -305,7 +305,7 @@ Model load_model(const fs::path& path) {
 }
 
 bool is_model_file(const fs::path& path) {
-  hdf5::silence_errors();
+  const auto library = hdf5::use_library();
   std::error_code error;
   if (!fs::is_regular_file(path, error)) return false;
   if (H5Fis_hdf5(path.c_str()) <= 0) return false;
