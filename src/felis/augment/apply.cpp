@@ -1,7 +1,13 @@
 // Pipeline::apply: draws each step's parameters and runs its transform.
+#include "felis/augment/opencv_image.h"
 #include "felis/augment/pipeline.h"
+#include "felis/augment/transform_into.h"
 
+#include <array>
+#include <cassert>
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <vector>
 
 namespace felis {
@@ -10,19 +16,17 @@ namespace {
 
 int64_t round_to_int(double value) { return std::llround(value); }
 
-// Draws the step's parameters from `random` and transforms `image`.
-Image apply_step(const AugmentStep& step, const Image& image, SampleRandom& random) {
+// Draws the step's parameters from `random` and transforms `image`, for the transforms
+// that return a new Image. apply_step runs shift, rotate and tint itself.
+Image transformed(const AugmentStep& step, const Image& image, SampleRandom& random) {
   const auto& a = step.arguments;
   const ImageShape& shape = image.shape;
   switch (step.kind) {
-    case AugmentKind::shift: {
-      const auto k = round_to_int(a[0]);
-      const auto dx = static_cast<int>(random.integer(-k, k));
-      const auto dy = static_cast<int>(random.integer(-k, k));
-      return shift(image, dx, dy, step.border);
-    }
+    case AugmentKind::shift:
     case AugmentKind::rotate:
-      return rotate(image, random.uniform(-a[0], a[0]), step.border);
+    case AugmentKind::tint:
+      assert(false && "apply_step writes these into its buffer");
+      break;
     case AugmentKind::scale:
       return scale(image, random.uniform(1 - a[0], 1 + a[0]), step.border);
     case AugmentKind::crop: {
@@ -42,11 +46,6 @@ Image apply_step(const AugmentStep& step, const Image& image, SampleRandom& rand
       return shear(image, random.uniform(-a[0], a[0]), step.border);
     case AugmentKind::elastic:
       return elastic(image, a[0], a[1], random, step.border);
-    case AugmentKind::tint: {
-      std::vector<double> gains(static_cast<size_t>(shape.channels));
-      for (auto& gain : gains) gain = random.uniform(1 - a[0], 1 + a[0]);
-      return tint(image, gains);
-    }
     case AugmentKind::brightness:
       return brightness(image, random.uniform(-a[0], a[0]));
     case AugmentKind::contrast:
@@ -72,16 +71,74 @@ Image apply_step(const AugmentStep& step, const Image& image, SampleRandom& rand
   return image;
 }
 
+// Draws the step's parameters from `random` and writes the transformed `image` into `out`.
+// Shift, rotate and tint, which most training runs use, write there directly. The other
+// transforms work on a copy of `image`, and their result is copied in.
+void apply_step(const AugmentStep& step, ConstImageView image, SampleRandom& random,
+                ImageView out, detail::WarpBuffers& warp) {
+  const auto& a = step.arguments;
+  switch (step.kind) {
+    case AugmentKind::shift: {
+      const auto k = round_to_int(a[0]);
+      const auto dx = static_cast<int>(random.integer(-k, k));
+      const auto dy = static_cast<int>(random.integer(-k, k));
+      detail::shift_into(image, dx, dy, step.border, out);
+      return;
+    }
+    case AugmentKind::rotate:
+      detail::rotate_into(image, random.uniform(-a[0], a[0]), step.border, out, warp);
+      return;
+    case AugmentKind::tint: {
+      const auto channels = static_cast<size_t>(image.shape.channels);
+      std::array<double, 3> gains{};
+      for (size_t c = 0; c < channels; ++c) gains[c] = random.uniform(1 - a[0], 1 + a[0]);
+      detail::tint_into(image, std::span(gains).first(channels), out);
+      return;
+    }
+    default:
+      break;
+  }
+  const size_t bytes = byte_count(image.shape);
+  const Image input{.shape = image.shape, .pixels = std::vector<uint8_t>(image.pixels, image.pixels + bytes)};
+  const Image result = transformed(step, input, random);
+  std::memcpy(out.pixels, result.pixels.data(), bytes);
+}
+
 }  // namespace
 
 Image Pipeline::apply(const Image& image, uint64_t seed, int64_t epoch, int64_t index) const {
-  Image out = image;
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    SampleRandom random(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index), i);
-    if (!random.bernoulli(steps_[i].probability)) continue;
-    out = apply_step(steps_[i], out, random);
-  }
+  Image out = detail::blank_like(image);
+  AugmentBuffers buffers;
+  apply(detail::view(image), seed, epoch, index, detail::view(out), buffers);
   return out;
+}
+
+void Pipeline::apply(ConstImageView image, uint64_t seed, int64_t epoch, int64_t index,
+                     ImageView out, AugmentBuffers& buffers) const {
+  const auto stream = [&](size_t step) {
+    return SampleRandom(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index), step);
+  };
+  // Whether a step applies is the first draw of its stream. The last step that applies
+  // writes into `out`, and the steps before it into whichever buffer the previous step
+  // did not write.
+  std::optional<size_t> last;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (stream(i).bernoulli(steps_[i].probability)) last = i;
+  }
+  if (!last) {
+    std::memcpy(out.pixels, image.pixels, byte_count(image.shape));
+    return;
+  }
+
+  ConstImageView current = image;
+  for (size_t i = 0; i <= *last; ++i) {
+    SampleRandom random = stream(i);
+    if (!random.bernoulli(steps_[i].probability)) continue;
+    std::vector<uint8_t>& free_buffer = current.pixels == buffers.front.data() ? buffers.back : buffers.front;
+    const ImageView target = i == *last ? out : view_of_buffer(free_buffer, image.shape);
+    apply_step(steps_[i], current, random, target, buffers.warp);
+    current = {.shape = target.shape, .pixels = target.pixels};
+  }
 }
 
 }  // namespace felis

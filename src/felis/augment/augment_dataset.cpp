@@ -4,37 +4,41 @@
 
 #include <spdlog/fmt/fmt.h>
 
-#include <cstring>
+#include <algorithm>
 #include <exception>
 
 namespace felis {
 
-void augment_images(const Dataset& data, std::span<const int64_t> indices,
-                    const Pipeline& pipeline, uint64_t seed, int64_t epoch, ThreadPool& pool,
-                    Dataset& out) {
+namespace {
+
+// Images per pool task. A task keeps one AugmentBuffers for its images, so that the
+// buffers are allocated once per task instead of once per image.
+constexpr int64_t kImagesPerTask = 8;
+
+// Writes the B images of `data` at `indices`, augmented, into `pixels` (B, H, W, C) and
+// their labels into `labels` (B).
+void augment_into(const Dataset& data, std::span<const int64_t> indices,
+                  const Pipeline& pipeline, uint64_t seed, int64_t epoch, ThreadPool& pool,
+                  std::span<uint8_t> pixels, std::span<int32_t> labels) {
   const auto count = static_cast<int64_t>(indices.size());
   const int64_t size = data.image_size();
   const ImageShape shape{.height = data.height, .width = data.width, .channels = data.channels};
-  out.count = count;
-  out.height = data.height;
-  out.width = data.width;
-  out.channels = data.channels;
-  out.class_names = data.class_names;
-  out.source = data.source;
-  out.pixels.resize(static_cast<size_t>(count * size));
-  out.labels.resize(static_cast<size_t>(count));
 
-  // ThreadPool tasks must not throw, so each keeps its first error for the caller.
+  // ThreadPool tasks must not throw, so each image keeps its first error for the caller.
   std::vector<std::exception_ptr> errors(static_cast<size_t>(count));
-  pool.run(count, [&](int64_t b) {
-    try {
-      const int64_t i = indices[b];
-      Image image{shape, std::vector<uint8_t>(data.image(i), data.image(i) + size)};
-      const Image augmented = pipeline.apply(image, seed, epoch, i);
-      std::memcpy(out.pixels.data() + b * size, augmented.pixels.data(), static_cast<size_t>(size));
-      out.labels[b] = data.labels[i];
-    } catch (...) {
-      errors[b] = std::current_exception();
+  pool.run(chunk_count(count, kImagesPerTask), [&](int64_t task) {
+    AugmentBuffers buffers;
+    const int64_t end = std::min(count, (task + 1) * kImagesPerTask);
+    for (int64_t b = task * kImagesPerTask; b < end; ++b) {
+      try {
+        const int64_t i = indices[b];
+        const ConstImageView image{.shape = shape, .pixels = data.image(i)};
+        const ImageView out{.shape = shape, .pixels = pixels.data() + b * size};
+        pipeline.apply(image, seed, epoch, i, out, buffers);
+        labels[b] = data.labels[i];
+      } catch (...) {
+        errors[b] = std::current_exception();
+      }
     }
   });
   for (const auto& error : errors) {
@@ -45,6 +49,25 @@ void augment_images(const Dataset& data, std::span<const int64_t> indices,
       throw Error(fmt::format("augmentation '{}' failed: {}", pipeline.spec(), e.what()));
     }
   }
+}
+
+}  // namespace
+
+void augment_images(const Dataset& data, std::span<const int64_t> indices,
+                    const Pipeline& pipeline, uint64_t seed, int64_t epoch, ThreadPool& pool,
+                    Dataset& out) {
+  const auto count = static_cast<int64_t>(indices.size());
+  out.count = count;
+  out.height = data.height;
+  out.width = data.width;
+  out.channels = data.channels;
+  out.class_names = data.class_names;
+  out.source = data.source;
+  // Resizing to the size of the previous call, as every training step does, keeps the
+  // allocation.
+  out.pixels.resize(static_cast<size_t>(count * data.image_size()));
+  out.labels.resize(static_cast<size_t>(count));
+  augment_into(data, indices, pipeline, seed, epoch, pool, out.pixels, out.labels);
 }
 
 Dataset expand_dataset(const Dataset& data, const Pipeline& pipeline, int64_t copies,
@@ -59,17 +82,19 @@ Dataset expand_dataset(const Dataset& data, const Pipeline& pipeline, int64_t co
                                  kMaxExpandedBytes / bytes - 1));
   }
 
+  // The originals, then each copy augmented in place after them.
   Dataset out = data;
   out.count = data.count * (copies + 1);
-  out.pixels.reserve(static_cast<size_t>(out.count * data.image_size()));
-  out.labels.reserve(static_cast<size_t>(out.count));
+  out.pixels.resize(static_cast<size_t>(out.count * data.image_size()));
+  out.labels.resize(static_cast<size_t>(out.count));
   std::vector<int64_t> all(static_cast<size_t>(data.count));
   for (int64_t i = 0; i < data.count; ++i) all[static_cast<size_t>(i)] = i;
-  Dataset copy;
   for (int64_t c = 1; c <= copies; ++c) {
-    augment_images(data, all, pipeline, seed, c, pool, copy);
-    out.pixels.insert(out.pixels.end(), copy.pixels.begin(), copy.pixels.end());
-    out.labels.insert(out.labels.end(), copy.labels.begin(), copy.labels.end());
+    const auto first_image = static_cast<size_t>(c * data.count);
+    augment_into(data, all, pipeline, seed, c, pool,
+                 std::span(out.pixels).subspan(first_image * static_cast<size_t>(data.image_size()),
+                                               static_cast<size_t>(bytes)),
+                 std::span(out.labels).subspan(first_image, static_cast<size_t>(data.count)));
   }
   return out;
 }

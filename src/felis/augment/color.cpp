@@ -1,8 +1,10 @@
 // Color transforms: per-channel gains, brightness, contrast, saturation, hue and gamma.
 // Values are computed in double and rounded by detail::round_to_uint8, except hue, which
-// goes through OpenCV's float HSV conversion.
+// goes through OpenCV's float HSV conversion. Tint reaches the same bytes in fixed point
+// where that is exact.
 #include "felis/augment/opencv_image.h"
 #include "felis/augment/transform.h"
+#include "felis/augment/transform_into.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -11,6 +13,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <optional>
 
 namespace felis {
 
@@ -34,22 +37,82 @@ Image apply_lookup_table(const Image& image, const LookupTable& table) {
   return out;
 }
 
+// Gains in fixed point, v' = min(255, (v m + 2^22) >> 23) with m = round(gain 2^23), which
+// the compiler vectorizes where it cannot vectorize table lookups. The result equals
+// round_to_uint8(gain v) unless gain v lies within about 2^-16 of a half integer for some v,
+// so exact_gain_multiplier checks all 256 values of v against the lookup table.
+constexpr int kGainBits = 23;
+constexpr size_t kGainBlock = 48;  // values per block: 16 RGB pixels or 48 gray ones
+
+uint8_t apply_fixed_point_gain(uint32_t value, uint32_t multiplier) {
+  const uint32_t scaled = (value * multiplier + (uint32_t{1} << (kGainBits - 1))) >> kGainBits;
+  return static_cast<uint8_t>(std::min<uint32_t>(scaled, 255));
+}
+
+// m for `gain`, if apply_fixed_point_gain(v, m) equals table[v] for every v. Gains above 2
+// could overflow 32 bits, so they have none.
+std::optional<uint32_t> exact_gain_multiplier(double gain, const LookupTable& table) {
+  if (!(gain <= 2.0)) return std::nullopt;
+  const auto multiplier = static_cast<uint32_t>(std::nearbyint(gain * (1 << kGainBits)));
+  bool exact = true;
+  for (uint32_t v = 0; v < 256; ++v) exact &= apply_fixed_point_gain(v, multiplier) == table[v];
+  if (!exact) return std::nullopt;
+  return multiplier;
+}
+
+// Scales the first count - count % 48 values, value k of each block of 48 by multipliers[k],
+// and returns how many it scaled.
+size_t apply_gain_blocks(const uint8_t* in, uint8_t* out, size_t count,
+                         const std::array<uint32_t, kGainBlock>& multipliers) {
+  size_t first = 0;
+  for (; first + kGainBlock <= count; first += kGainBlock) {
+    for (size_t k = 0; k < kGainBlock; ++k) {
+      out[first + k] = apply_fixed_point_gain(in[first + k], multipliers[k]);
+    }
+  }
+  return first;
+}
+
 }  // namespace
 
-Image tint(const Image& image, std::span<const double> gains) {
-  detail::assert_valid_image(image);
+namespace detail {
+
+void tint_into(ConstImageView image, std::span<const double> gains, ImageView out) {
   assert(gains.size() == static_cast<size_t>(image.shape.channels));
   assert(std::all_of(gains.begin(), gains.end(), [](double gain) { return gain >= 0.0; }));
-
+  assert(out.shape.height == image.shape.height);
+  assert(out.shape.width == image.shape.width);
   const size_t channels = gains.size();
-  std::vector<LookupTable> tables;  // one per channel
-  for (const double gain : gains) {
-    tables.push_back(make_lookup_table([gain](double v) { return gain * v; }));
+  const size_t count = byte_count(image.shape);
+
+  // One lookup table per channel. The fixed-point gains do the blocks of 48 values when
+  // they reproduce every table, and the tables do the rest.
+  std::array<LookupTable, 3> tables;
+  std::array<uint32_t, kGainBlock> multipliers;
+  bool exact = true;
+  for (size_t c = 0; c < channels; ++c) {
+    const double gain = gains[c];
+    tables[c] = make_lookup_table([gain](double v) { return gain * v; });
+    const auto multiplier = exact_gain_multiplier(gain, tables[c]);
+    if (!multiplier) {
+      exact = false;
+      continue;
+    }
+    for (size_t k = c; k < kGainBlock; k += channels) multipliers[k] = *multiplier;
   }
-  Image out = image;
-  for (size_t first = 0; first < out.pixels.size(); first += channels) {
-    for (size_t c = 0; c < channels; ++c) out.pixels[first + c] = tables[c][out.pixels[first + c]];
+  const size_t done = exact ? apply_gain_blocks(image.pixels, out.pixels, count, multipliers) : 0;
+  for (size_t first = done; first < count; first += channels) {
+    for (size_t c = 0; c < channels; ++c) {
+      out.pixels[first + c] = tables[c][image.pixels[first + c]];
+    }
   }
+}
+
+}  // namespace detail
+
+Image tint(const Image& image, std::span<const double> gains) {
+  Image out = detail::blank_like(image);
+  detail::tint_into(detail::view(image), gains, detail::view(out));
   return out;
 }
 

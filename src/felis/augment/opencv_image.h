@@ -1,7 +1,8 @@
-// Helpers shared by the transform sources: cv::Mat headers over felis::Image pixels, the
-// OpenCV border codes, and rounding to uint8. Internal to src/felis/augment.
+// Helpers shared by the transform sources: views and cv::Mat headers over felis::Image
+// pixels, the OpenCV border codes, and rounding to uint8. Internal to src/felis/augment.
 #pragma once
 
+#include "felis/augment/image_view.h"
 #include "felis/augment/transform.h"
 
 #include <opencv2/core.hpp>
@@ -21,19 +22,32 @@ inline void assert_valid_image([[maybe_unused]] const Image& image) {
          static_cast<size_t>(image.shape.height * image.shape.width * image.shape.channels));
 }
 
-// A CV_8UC1 or CV_8UC3 header over the image's (H, W, C) pixels, without a copy. The Mat
-// is valid while `image` lives and its pixels are not reallocated.
-inline cv::Mat mat_view(Image& image) {
+inline ImageView view(Image& image) {
   assert_valid_image(image);
-  return cv::Mat(static_cast<int>(image.shape.height), static_cast<int>(image.shape.width),
-                 CV_8UC(static_cast<int>(image.shape.channels)), image.pixels.data());
+  return {.shape = image.shape, .pixels = image.pixels.data()};
 }
 
-// The same header over a const image. OpenCV has no read-only Mat, so the caller must use
-// the result only as an input.
-inline cv::Mat input_mat_view(const Image& image) {
-  return mat_view(const_cast<Image&>(image));
+inline ConstImageView view(const Image& image) {
+  assert_valid_image(image);
+  return {.shape = image.shape, .pixels = image.pixels.data()};
 }
+
+// A CV_8UC1 or CV_8UC3 header over the view's (H, W, C) pixels, without a copy. The Mat is
+// valid while the pixels are.
+inline cv::Mat mat_view(ImageView image) {
+  return cv::Mat(static_cast<int>(image.shape.height), static_cast<int>(image.shape.width),
+                 CV_8UC(static_cast<int>(image.shape.channels)), image.pixels);
+}
+
+// The same header over const pixels. OpenCV has no read-only Mat, so the caller must use
+// the result only as an input.
+inline cv::Mat input_mat_view(ConstImageView image) {
+  return mat_view(ImageView{.shape = image.shape, .pixels = const_cast<uint8_t*>(image.pixels)});
+}
+
+inline cv::Mat mat_view(Image& image) { return mat_view(view(image)); }
+
+inline cv::Mat input_mat_view(const Image& image) { return input_mat_view(view(image)); }
 
 // An image of the same shape with every value 0, to be written by an OpenCV function
 // through mat_view. OpenCV writes into a destination Mat of the right size and type
@@ -59,7 +73,9 @@ inline int cv_border(Border border) {
 inline uint8_t round_to_uint8(double value) {
   if (!(value > 0.0)) return 0;
   if (value >= 255.0) return 255;
-  return static_cast<uint8_t>(std::lround(value));
+  // std::lround's result without the library call: value - whole is exact for a double.
+  const double whole = std::trunc(value);
+  return static_cast<uint8_t>(static_cast<int>(whole) + (value - whole >= 0.5 ? 1 : 0));
 }
 
 }  // namespace felis::detail

@@ -11,6 +11,8 @@
 // docs/augment.md documents every transform with examples.
 #pragma once
 
+#include "felis/augment/affine_warp.h"
+#include "felis/augment/image_view.h"
 #include "felis/augment/transform.h"
 
 #include <string>
@@ -44,6 +46,14 @@ struct AugmentHelp {
 };
 const std::vector<AugmentHelp>& augment_transforms();
 
+// Scratch memory that Pipeline::apply reuses from one image to the next, so that augmenting
+// many images of one shape allocates only for the first. One per thread.
+struct AugmentBuffers {
+  std::vector<uint8_t> front;  // (H, W, C) images between steps
+  std::vector<uint8_t> back;
+  detail::WarpBuffers warp;
+};
+
 class Pipeline {
 public:
   Pipeline() = default;  // the empty pipeline, which changes nothing
@@ -67,6 +77,9 @@ public:
   // Step i draws from SampleRandom(seed, epoch, index, i) alone: first whether it
   // applies, then its parameters. Requires check() to have accepted the image's shape.
   Image apply(const Image& image, uint64_t seed, int64_t epoch, int64_t index) const;
+  // The same bytes written into `out`, which must have the image's shape and not overlap it.
+  void apply(ConstImageView image, uint64_t seed, int64_t epoch, int64_t index, ImageView out,
+             AugmentBuffers& buffers) const;
 
 private:
   std::vector<AugmentStep> steps_;
