@@ -69,7 +69,8 @@ nlohmann::json epoch_curves(const std::vector<EpochRecord>& epochs) {
   for (const auto& e : epochs) {
     curves.push_back({{"epoch", e.epoch},
                       {"loss", e.loss},
-                      {"train_accuracy", e.train_accuracy},
+                      {"train_accuracy", e.train_accuracy ? nlohmann::json(*e.train_accuracy)
+                                                          : nlohmann::json(nullptr)},
                       {"test_accuracy", e.test_accuracy ? nlohmann::json(*e.test_accuracy)
                                                         : nlohmann::json(nullptr)},
                       {"learning_rate", e.learning_rate},
@@ -134,7 +135,7 @@ void run_train(const TrainArguments& args) {
     progress.clear();
     fmt::print("epoch {}/{} loss={:.4f} train_accuracy={:.2f}% test_accuracy={} "
                "learning_rate={:.4g} images_per_second={:.0f} elapsed_s={:.1f}\n",
-               e.epoch, e.epochs, e.loss, 100 * e.train_accuracy,
+               e.epoch, e.epochs, e.loss, 100 * e.train_accuracy.value_or(std::nan("")),
                e.test_accuracy ? fmt::format("{:.2f}%", 100 * *e.test_accuracy) : "n/a",
                e.learning_rate, e.images_per_second, e.elapsed_seconds);
     std::fflush(stdout);

@@ -114,7 +114,7 @@ TEST(PermutationControl, ScoringAppliesThePermutation) {
     Model model = build_model({.preset = "softmax"}, {1, 8, 8}, data.class_names);
     if (permuted) model.input_permutation = pixel_permutation(9, 64);
     const auto result = train(model, data, &data, {.epochs = 4, .batch_size = 20, .learning_rate = 0.1});
-    return result.epochs.back().train_accuracy;
+    return *result.epochs.back().train_accuracy;
   };
   EXPECT_GT(final_accuracy(false), 0.9);
   EXPECT_NEAR(final_accuracy(true), final_accuracy(false), 0.02);

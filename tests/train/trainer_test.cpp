@@ -153,6 +153,15 @@ TEST(Trainer, ScoreEveryScoresThoseEpochsAndTheLast) {
     EXPECT_EQ(some.epochs[i].loss, full.loss);
     EXPECT_EQ(*some.epochs[i].test_accuracy, *full.test_accuracy);
   }
+  EXPECT_TRUE(some.epochs[0].train_accuracy.has_value());
+
+  // Without the training split, the test scores stay the same.
+  Model c = build_model({.preset = "softmax"}, {1, 8, 8}, train_set.class_names);
+  sparse.score_train = false;
+  const auto test_only = train(c, train_set, &test_set, sparse);
+  ASSERT_EQ(test_only.epochs.size(), 3u);
+  EXPECT_FALSE(test_only.epochs[2].train_accuracy.has_value());
+  EXPECT_EQ(*test_only.epochs[2].test_accuracy, *all.epochs[6].test_accuracy);
   sparse.score_every = 0;
   EXPECT_THROW(train(b, train_set, &test_set, sparse), UsageError);
 }

@@ -158,7 +158,7 @@ RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOpti
   for (const auto& e : result.epochs) {
     curves.push_back({{"epoch", e.epoch},
                       {"loss", e.loss},
-                      {"train_accuracy", e.train_accuracy},
+                      {"train_accuracy", e.train_accuracy.value_or(std::nan(""))},
                       {"test_accuracy", e.test_accuracy.value_or(std::nan(""))}});
   }
   nlohmann::json costs = nlohmann::json::array();
@@ -235,6 +235,7 @@ RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::str
   train_options.cost_every = 100;
   // About ten points of each learning curve; scoring every epoch would cost a third more.
   train_options.score_every = std::max<int64_t>(1, train_options.epochs / 10);
+  train_options.score_train = false;  // the curves show test accuracy; train is scored once at the end
   train_options.augment =
       Pipeline::parse(study_augmentation_spec(run.augmentation, shape_of(data.train)));
   const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);

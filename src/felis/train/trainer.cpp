@@ -194,7 +194,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
           static_cast<double>(std::min((step + 1) * batch, epoch.epoch * n)) /
           std::max(training_seconds, 1e-9);
       const auto scoring_start = Clock::now();
-      epoch.train_accuracy = accuracy(network, train, pool, permutation);
+      if (options.score_train) epoch.train_accuracy = accuracy(network, train, pool, permutation);
       if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool, permutation);
       scoring_seconds += seconds_since(scoring_start);
       epoch.elapsed_seconds = seconds_since(start);

@@ -33,6 +33,7 @@ struct TrainOptions {
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
   int64_t score_every = 1;  // score SGD runs on both splits every this many epochs, and
                             // after the last; scoring a small set costs a third of a step
+  bool score_train = true;  // false scores only the test split at those epochs
   int threads = 1;
 };
 
@@ -48,7 +49,7 @@ struct EpochRecord {
   int64_t epoch = 0;  // 1-based
   int64_t epochs = 0;
   double loss = 0.0;  // mean mini-batch cost over the epoch
-  double train_accuracy = 0.0;
+  std::optional<double> train_accuracy;  // unless TrainOptions::score_train is false
   std::optional<double> test_accuracy;
   double learning_rate = 0.0;  // the rate used during this epoch
   double images_per_second = 0.0;  // training steps only, without the scoring
