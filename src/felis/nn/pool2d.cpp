@@ -126,6 +126,26 @@ void max_pool_2x2(const T* in, const Geometry& g, T* out, int64_t* where) {
   }
 }
 
+// The backward pass of max_pool_2x2 when the windows tile the image: each window's four
+// pixels are written once, its gradient at the maximum and zero elsewhere, in one pass
+// instead of a fill and a scatter.
+template <typename T>
+void unpool_2x2(const T* grad, const int64_t* where, const Geometry& g, T* out) {
+  for (int64_t c = 0; c < g.channels; ++c) {
+    for (int64_t i = 0; i < g.out_height; ++i) {
+      T* top = out + (c * g.height + 2 * i) * g.width;
+      T* bottom = top + g.width;
+      for (int64_t j = 0; j < 2 * g.out_width; ++j) {
+        top[j] = T(0);
+        bottom[j] = T(0);
+      }
+      for (int64_t j = 0; j < g.out_width; ++j) out[where[j]] = grad[j];
+      grad += g.out_width;
+      where += g.out_width;
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -181,6 +201,10 @@ void MaxPool2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContex
       T* out = dx->data() + sample * g.input_size();
       const T* grad = dy.data() + sample * g.output_size();
       const int64_t* where = argmax_.data() + sample * g.output_size();
+      if (g.kernel == 2 && g.stride == 2 && g.height % 2 == 0 && g.width % 2 == 0) {
+        unpool_2x2(grad, where, g, out);
+        continue;
+      }
       std::fill(out, out + g.input_size(), T(0));
       // Windows overlap when s < k, so one pixel may collect several gradients.
       for (int64_t o = 0; o < g.output_size(); ++o) out[where[o]] += grad[o];
