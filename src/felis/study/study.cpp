@@ -264,9 +264,10 @@ public:
                StudyProgress& progress, Clock::time_point start)
       : data_(data), data_path_(data_path), options_(options), progress_(progress), start_(start) {}
 
-  // The records of `runs`, in their order, and the sum of the runs' wall times. Larger
-  // runs start first, so the small ones fill the end: later models in `models` before
-  // earlier ones (the default list grows in cost), whole training sets before fractions.
+  // The records of `runs`, in their order, and the sum of the runs' times (for a reused
+  // run, its stored training time). Larger runs start first, so the small ones fill the
+  // end: later models in `models` before earlier ones (the default list grows in cost),
+  // whole training sets before fractions.
   std::vector<RunRecord> train_all(const std::vector<StudyRun>& runs,
                                    const std::vector<std::string>& models, double* wall_seconds) {
     records_.assign(runs.size(), RunRecord{});
@@ -329,7 +330,9 @@ private:
     };
     RunRecord record = obtain_run(run, data_, data_path_, options_, pool, on_step);
     std::lock_guard lock(mutex_);
-    wall_seconds_ += seconds_since(run_start);
+    // A reused run took no time now, but the same run with the next seed will take about
+    // as long as it did when it was trained.
+    wall_seconds_ += record.reused ? record.train_seconds : seconds_since(run_start);
     std::erase(progress_.current, id);
     ++progress_.runs_done;
     if (options_.on_run) options_.on_run(record);
