@@ -4,10 +4,10 @@
 #   ./build.sh run [--data DIR]   install what is missing, build, run the main job
 #   ./build.sh test               install what is missing, build, run the test suite
 #
-# The main job runs felis study on Fashion-MNIST (Debian package dataset-fashion-mnist)
-# and, where the course's cat / non-cat data is found (--data DIR, the FELIS_DATA
-# variable, or ../shared/data/catvnoncat beside the checkout), on the cat data too, then
-# classifies the photos beside it and prints where the two HTML reports are.
+# The main job runs felis study on Fashion-MNIST (Debian package dataset-fashion-mnist).
+# Where the course's cat / non-cat data is found (--data DIR, the FELIS_DATA variable, or
+# ../shared/data/catvnoncat beside the checkout), it runs one on the cat data too and
+# classifies the photos beside it. It ends by printing where the HTML reports are.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -142,7 +142,7 @@ TEST(StudyGrid, SubsamplesTheSplitsWhenAsked) {
   ASSERT_TRUE(splits.test.has_value());
   EXPECT_EQ(splits.test->count, 10);
   EXPECT_EQ(splits.train.pixels.size(), 25u * 64u);
-  // The same draw every time, so a rerun reuses its runs and the report sees those images.
+  // The same draw every time, so a rerun reuses its runs and the report shows those images.
   EXPECT_EQ(study_splits(small_splits(), options).train.pixels, splits.train.pixels);
   options.seeds = 1;
   options.augmentations = {"none"};

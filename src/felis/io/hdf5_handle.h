@@ -44,11 +44,12 @@ private:
   Closer close_ = nullptr;
 };
 
-// A hold on the HDF5 library for one call into felis. Debian builds HDF5 without its
-// thread-safe option, so two threads must never be inside it at once: every function
-// that calls HDF5 takes this process-wide lock first, and so closes its handles before
-// releasing it. It also turns off HDF5's printing of its error stack, so that failures
-// reach the user as felis's one-line messages only.
+// A hold on the HDF5 library for one call into felis. Model files are built as an
+// in-memory HDF5 file under one fixed name, so two threads saving models at once made
+// the second creation fail. Every function that calls HDF5 takes this process-wide lock
+// first, and so closes its handles before releasing it; Debian's thread-safe HDF5 runs
+// one call at a time anyway. It also turns off HDF5's printing of its error stack, so
+// that failures reach the user as felis's one-line messages only.
 [[nodiscard]] std::unique_lock<std::recursive_mutex> use_library();
 
 // Each throws felis::Error naming `what` on failure.

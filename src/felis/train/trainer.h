@@ -31,9 +31,8 @@ struct TrainOptions {
   // each image's index. In full-batch runs every iteration counts as an epoch. Empty: none.
   Pipeline augment = {};
   int64_t cost_every = 100; // record the cost every this many iterations; 0 records none
-  int64_t score_every = 1;  // score SGD runs on both splits every this many epochs, and
-                            // after the last; scoring a small set costs a third of a step
-  bool score_train = true;  // false scores only the test split at those epochs
+  int64_t score_every = 1;  // score SGD runs every this many epochs, and after the last
+  bool score_train = true;  // score the training split too, not only the test split
   int threads = 1;
 };
 
