@@ -1,5 +1,6 @@
 // felis study: the grid of models, augmentations and seeds on one data set, with probes.
 #include "commands.h"
+#include "paths.h"
 #include "print.h"
 #include "progress.h"
 
@@ -11,6 +12,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -57,6 +59,29 @@ std::string study_prefix(const StudyProgress& p, const std::map<std::string, Ste
   return text + p.current.front() + " ";
 }
 
+// Throws felis::UsageError when a name is given twice: the two runs would share a file.
+void check_unique(const std::vector<std::string>& names, const char* option) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw UsageError(fmt::format("{} names '{}' twice; give each once", option, names[i]));
+    }
+  }
+}
+
+void check_study_paths(const StudyArguments& args) {
+  if (args.out.empty()) {
+    throw UsageError("--out is empty; give the directory for the study's results");
+  }
+  if (same_file(args.out, args.data)) {
+    throw UsageError(fmt::format("--out {} is the data directory; give another directory so "
+                                 "the data set stays as it was",
+                                 args.out));
+  }
+  check_unique(args.models, "--models");
+  check_unique(args.augmentations, "--augment");
+}
+
 void run_study_command(const StudyArguments& args) {
   if (args.seeds < 1 || args.seeds > 100) {
     throw UsageError(fmt::format("--seeds {} is invalid; use 1 to 100", args.seeds));
@@ -73,6 +98,7 @@ void run_study_command(const StudyArguments& args) {
     }
   }
   validate_thread_count(args.threads);
+  check_study_paths(args);
   const DataSplits data = load_data(args.data);
 
   StudyOptions options{.out = args.out,

@@ -66,6 +66,21 @@ TEST(StudyCli, BadOptionsAreOneLine) {
         << bad.err;
     EXPECT_EQ(fixtures::line_count(bad.err), 1u) << bad.err;
   }
+  const std::string data = " --data " + (dir / "none").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {"--models logreg,logreg", "--models names 'logreg' twice; give each once"},
+      {"--augment none,shift,none", "--augment names 'none' twice; give each once"},
+      {"--out ''", "--out is empty"},
+  };
+  for (const auto& [options, message] : cases) {
+    const auto bad = run_felis(dir, "study" + data + " " + options);
+    EXPECT_EQ(bad.exit_code, 2) << options << ": " << bad.err;
+    EXPECT_TRUE(contains(bad.err, message)) << bad.err;
+  }
+  const std::string here = (dir / "").string();
+  const auto same = run_felis(dir, "study --data " + here + " --out " + here);
+  EXPECT_EQ(same.exit_code, 2) << same.err;
+  EXPECT_TRUE(contains(same.err, "is the data directory")) << same.err;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 namespace felis {
 namespace {
 
@@ -157,6 +159,50 @@ TEST(StudyGrid, SubsamplesTheSplitsWhenAsked) {
   options.train_images = -1;
   EXPECT_TRUE(contains(error_message([&] { study_splits(small_splits(), options); }),
                        "must not be negative"));
+}
+
+TEST(StudyGrid, DamagedModelOrChangedDataTrainsAgain) {
+  fixtures::TempDir dir;
+  StudyOptions options = small_options(dir);
+  options.seeds = 1;
+  options.augmentations = {"none"};
+  const DataSplits data = small_splits();
+  run_study(data, "synthetic", options);
+  const auto model_file = dir / "study" / "runs" / "logreg-none-s1.h5";
+  ASSERT_TRUE(run_study(data, "synthetic", options).runs[0].reused);
+
+  // One byte changed in the model file: its digest no longer matches the record.
+  {
+    std::fstream file(model_file, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(std::filesystem::file_size(model_file) / 2));
+    file.put('\x5a');
+  }
+  EXPECT_FALSE(run_study(data, "synthetic", options).runs[0].reused);
+  std::filesystem::remove(model_file);
+  EXPECT_FALSE(run_study(data, "synthetic", options).runs[0].reused);
+  EXPECT_TRUE(std::filesystem::exists(model_file));
+
+  // The same counts and shapes with one label changed in place.
+  DataSplits changed = small_splits();
+  changed.train.labels[0] = 1 - changed.train.labels[0];
+  EXPECT_FALSE(run_study(changed, "synthetic", options).runs[0].reused);
+}
+
+TEST(StudyGrid, UnknownModelFailsBeforeTraining) {
+  fixtures::TempDir dir;
+  StudyOptions options = small_options(dir);
+  options.models = {"mlp", "bogus"};
+  int steps = 0;
+  options.on_step = [&](const std::string&, const StepRecord&) { ++steps; };
+  EXPECT_THROW(run_study(small_splits(), "synthetic", options), UsageError);
+  EXPECT_EQ(steps, 0);
+  options.models = {"logreg"};
+  DataSplits three_classes;
+  three_classes.train = fixtures::synthetic_dataset(30, 8, 1, 3, 1);
+  three_classes.test = fixtures::synthetic_dataset(9, 8, 1, 3, 2);
+  EXPECT_TRUE(contains(error_message([&] { run_study(three_classes, "synthetic", options); }),
+                       "softmax"));
+  EXPECT_EQ(steps, 0);
 }
 
 TEST(StudyGrid, RejectsMissingTestSplitAndUnknownNames) {

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -49,11 +50,45 @@ nlohmann::json options_json(const TrainOptions& options) {
           {"augment", options.augment.spec()}};
 }
 
+// FNV-1a over `bytes`, continuing from `hash`: enough to notice a changed or damaged
+// file, not to resist one crafted to collide.
+uint64_t fnv1a(const void* data, size_t size, uint64_t hash = 14695981039346656037ull) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return hash;
+}
+
+std::string hex(uint64_t value) { return fmt::format("{:016x}", value); }
+
+// The digest of the images and labels of both splits, so that a data set changed in
+// place trains again.
+std::string data_digest(const DataSplits& data) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const Dataset* split : {&data.train, &*data.test}) {
+    hash = fnv1a(split->pixels.data(), split->pixels.size(), hash);
+    hash = fnv1a(split->labels.data(), split->labels.size() * sizeof(split->labels[0]), hash);
+  }
+  return hex(hash);
+}
+
+// The digest of the file at `path`, or nullopt when it is not a regular readable file.
+std::optional<std::string> file_digest(const fs::path& path) {
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
+  return hex(fnv1a(bytes.data(), bytes.size()));
+}
+
 // What a finished run depends on; a stored run is reused only when its key is equal.
 nlohmann::json run_key(const StudyRun& run, const Dataset& train, const Dataset& test,
-                       const std::string& data_path, const TrainOptions& options) {
+                       const std::string& data_path, const std::string& digest,
+                       const TrainOptions& options) {
   std::error_code ignored;
   return {{"data", fs::weakly_canonical(data_path, ignored).string()},
+          {"data_digest", digest},
           {"train_count", train.count},
           {"test_count", test.count},
           {"shape", {train.height, train.width, train.channels}},
@@ -79,12 +114,20 @@ ProbeResult probe_from_json(const nlohmann::json& value) {
   return result;
 }
 
-// The stored record of `run` when DIR/runs/<id>.json exists with the same key.
-std::optional<RunRecord> stored_run(const fs::path& file, const nlohmann::json& key) {
+// The stored record of `run` when DIR/runs/<id>.json exists with the same key and the
+// model file beside it still has the digest recorded when it was written.
+std::optional<RunRecord> stored_run(const fs::path& file, const fs::path& model_file,
+                                    const nlohmann::json& key) {
+  std::error_code error;
+  if (!fs::is_regular_file(file, error)) return std::nullopt;  // a FIFO would block
   std::ifstream in(file);
   if (!in) return std::nullopt;
   const auto value = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded() || !value.contains("key") || value["key"] != key) return std::nullopt;
+  const auto digest = file_digest(model_file);
+  if (!digest || !value.contains("model_digest") || value["model_digest"] != *digest) {
+    return std::nullopt;  // a missing or damaged model is trained again
+  }
   try {
     RunRecord record;
     record.run = {.model = value.at("model"),
@@ -169,7 +212,11 @@ RunRecord train_run(const StudyRun& run, const DataSplits& data, const TrainOpti
                     {"parameters", model.parameter_count()}};
 
   model.training = key;
-  save_model(model, model_file);
+  const std::vector<char> bytes = model_file_bytes(model);
+  record.model_digest = hex(fnv1a(bytes.data(), bytes.size()));
+  AtomicFile file(model_file);
+  file.write(bytes);
+  file.commit();
   return record;
 }
 
@@ -238,16 +285,19 @@ RunRecord obtain_run(const StudyRun& run, const DataSplits& data, const std::str
   train_options.score_train = false;  // the curves show test accuracy; train is scored once at the end
   train_options.augment =
       Pipeline::parse(study_augmentation_spec(run.augmentation, shape_of(data.train)));
-  const nlohmann::json key = run_key(run, data.train, *data.test, data_path, train_options);
+  // Hashing a few megabytes per run costs milliseconds.
+  const nlohmann::json key =
+      run_key(run, data.train, *data.test, data_path, data_digest(data), train_options);
   const fs::path record_file = options.out / "runs" / (run.id() + ".json");
-  if (auto stored = stored_run(record_file, key)) return *stored;
+  const fs::path model_file = options.out / "runs" / (run.id() + ".h5");
+  if (auto stored = stored_run(record_file, model_file, key)) return *stored;
 
   TrainCallbacks callbacks;
   callbacks.on_step = on_step;
-  RunRecord record = train_run(run, data, train_options, callbacks, key,
-                               options.out / "runs" / (run.id() + ".h5"), pool);
+  RunRecord record = train_run(run, data, train_options, callbacks, key, model_file, pool);
   nlohmann::json stored = to_json(record);
   stored["key"] = key;
+  stored["model_digest"] = record.model_digest;
   write_json_file(record_file, stored);
   return record;
 }
@@ -421,6 +471,10 @@ StudyResults run_study(const DataSplits& all_data, const std::string& data_path,
   if (options.seeds < 1) throw UsageError(fmt::format("--seeds {} must be at least 1", options.seeds));
   std::vector<std::pair<std::string, std::string>> cells;
   for (const auto& model : models) {
+    // Fail on a model that cannot take these images or classes before any training.
+    build_model({.preset = model, .precision = precision_from_string(default_precision(model))},
+                {data.train.channels, data.train.height, data.train.width},
+                data.train.class_names);
     for (const auto& augmentation : augmentations) {
       // Fail on an unknown name before any training.
       Pipeline::parse(study_augmentation_spec(augmentation, shape_of(data.train)))

@@ -46,6 +46,7 @@ struct RunRecord {
   double test_accuracy = 0.0;
   double train_seconds = 0.0;
   bool reused = false;           // loaded from an earlier study in the same directory
+  std::string model_digest;      // of DIR/runs/<id>.h5 as written; empty when reused
   std::vector<ProbeResult> probes;
   nlohmann::json details;        // epoch curves, costs, test metrics with the confusion matrix
 };
