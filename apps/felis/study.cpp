@@ -145,8 +145,8 @@ void run_study_command(const StudyArguments& args) {
   write_report_html(build_study_report(results, study_splits(data, options), args.data, out, pool),
                     out / "index.html");
   if (!args.quiet) {
-    fmt::print("{} runs, {} of {} seeds, in {:.1f} s; results in {}\n", results.runs.size(),
-               results.seeds_completed, results.seeds_requested, results.seconds,
+    fmt::print("{} runs and {} controls, {} of {} seeds, in {:.1f} s; results in {}\n",
+               results.runs.size(), results.control_runs.size(), results.seeds_completed, results.seeds_requested, results.seconds,
                (out / "results.json").string());
   }
   fmt::print("{}\n", (out / "index.html").string());

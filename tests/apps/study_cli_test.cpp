@@ -28,7 +28,7 @@ TEST(StudyCli, WritesResultsAndReport) {
   const auto r = run_felis(dir, "study --data " + (dir / "data.h5").string() + " --out " +
                                     out.string() + " --models logreg --augment none,tint --seeds 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "4 runs, 2 of 2 seeds")) << r.out;
+  EXPECT_TRUE(contains(r.out, "4 runs and 3 controls, 2 of 2 seeds")) << r.out;
   EXPECT_TRUE(contains(r.out, "logreg-none-s1-permuted")) << r.out;
   EXPECT_TRUE(contains(r.out, (out / "index.html").string())) << r.out;
 

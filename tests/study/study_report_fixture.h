@@ -101,7 +101,8 @@ inline StudyResults hand_built_study() {
       run_record("logreg", "shift", 2, 1.0, 0.72, {.shift = {{4, 0.61}}}),
   };
   results.separability = {
-      {"true_labels", {{"images_used", 40}, {"dimensions", 192}, {"verdict", "separable"}}},
+      {"true_labels",
+       {{"images_used", 40}, {"dimensions", 192}, {"positive_count", 17}, {"verdict", "separable"}}},
       {"shuffled_labels", {{"images_used", 40}, {"dimensions", 192}, {"verdict", "separable"}}}};
   return results;
 }

@@ -74,22 +74,24 @@ TEST(StudyFindings, OrderAndControls) {
   EXPECT_EQ(findings[2].sentence.substr(0, 7), "logreg:");
   EXPECT_EQ(findings[3].sentence.substr(0, 11), "logreg with");
   EXPECT_EQ(findings[4].sentence,
-            "The training set (40 images in 192 dimensions) is linearly separable with its true "
-            "labels and still linearly separable with shuffled labels, so a high training "
-            "accuracy on it proves little by itself.");
+            "The training images tested (40 in 192 dimensions, one class of 17 images against "
+            "the rest) are linearly separable with their true labels and still linearly "
+            "separable with shuffled labels, so a high training accuracy on them proves little by "
+            "itself.");
   EXPECT_EQ(findings[4].seeds, 0);
 }
 
 TEST(StudyFindings, SeparableOnlyWithTrueLabels) {
   StudyResults results = hand_built_study();
   results.separability["shuffled_labels"]["verdict"] = "not separable";
-  const ReportFinding finding = finding_starting(study_findings(results), "The training set");
+  const ReportFinding finding = finding_starting(study_findings(results), "The training images");
   EXPECT_EQ(finding.sentence,
-            "The training set (40 images in 192 dimensions) is linearly separable with its true "
-            "labels and not linearly separable with shuffled labels.");
+            "The training images tested (40 in 192 dimensions, one class of 17 images against "
+            "the rest) are linearly separable with their true labels and not linearly separable "
+            "with shuffled labels.");
 
   results.separability["shuffled_labels"]["verdict"] = "undecided";
-  const ReportFinding undecided = finding_starting(study_findings(results), "The training set");
+  const ReportFinding undecided = finding_starting(study_findings(results), "The training images");
   EXPECT_TRUE(contains(undecided.sentence, "of undecided linear separability with shuffled"))
       << undecided.sentence;
 }

@@ -157,13 +157,14 @@ std::optional<ReportFinding> separability_finding(const nlohmann::json& separabi
   // Only when even random labels can be fitted is a perfect training fit uninformative.
   return ReportFinding{
       .sentence = fmt::format(
-          "The training set ({} images in {} dimensions) is {} with its true labels and {} with "
-          "shuffled labels{}.",
+          "The training images tested ({} in {} dimensions, one class of {} images against the "
+          "rest) are {} with their true labels and {} with shuffled labels{}.",
           truth.value("images_used", 0), truth.value("dimensions", 0),
+          truth.value("positive_count", 0),
           describe(truth_verdict, "linearly separable"),
           describe(shuffled_verdict, "still linearly separable"),
           shuffled_verdict == "separable"
-              ? ", so a high training accuracy on it proves little by itself"
+              ? ", so a high training accuracy on them proves little by itself"
               : "")};
 }
 

@@ -202,9 +202,11 @@ void add_linear_model_figures(const ReportInputs& in, const std::string& model_n
                               ReportSection& learned) {
   for (auto& image : render_weight_images(model)) {
     learned.blocks.push_back(figure(image.channel_maps_png, "image/png",
-                                    fmt::format("{} weights for {} per channel (R, G, B), "
-                                                "blue negative, red positive, scale +-{:.3g}",
-                                                model_name, image.label, image.max_abs_weight),
+                                    fmt::format("{} weights for {}{}, blue negative, red "
+                                                "positive, scale +-{:.3g}",
+                                                model_name, image.label,
+                                                in.train.channels == 3 ? " per channel (R, G, B)" : "",
+                                                image.max_abs_weight),
                                     in.figures / fmt::format("{}-weights-{}.png", model_name, file_safe(image.label))));
   }
   for (const auto& s : weight_sensitivity(model, in.test)) {
