@@ -77,8 +77,8 @@ TEST(StudyCli, BadOptionsAreOneLine) {
     EXPECT_EQ(bad.exit_code, 2) << options << ": " << bad.err;
     EXPECT_TRUE(contains(bad.err, message)) << bad.err;
   }
-  const std::string here = (dir / "").string();
-  const auto same = run_felis(dir, "study --data " + here + " --out " + here);
+  const std::string data_dir = (dir / "").string();
+  const auto same = run_felis(dir, "study --data " + data_dir + " --out " + data_dir);
   EXPECT_EQ(same.exit_code, 2) << same.err;
   EXPECT_TRUE(contains(same.err, "is the data directory")) << same.err;
 }

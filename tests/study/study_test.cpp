@@ -108,16 +108,16 @@ TEST(StudyGrid, TwoRunsAtOnceGiveTheSameRecords) {
   // the grid's order, match a one-thread study.
   fixtures::TempDir one_dir;
   fixtures::TempDir two_dir;
-  StudyOptions one = small_options(one_dir);
-  one.models = {"logreg", "mlp"};
+  StudyOptions one_worker = small_options(one_dir);
+  one_worker.models = {"logreg", "mlp"};
   StudyOptions two = small_options(two_dir);
-  two.models = one.models;
+  two.models = one_worker.models;
   two.threads = 2;
   std::vector<std::string> steps_seen;
   two.on_step = [&](const std::string& id, const StepRecord& step) {
     if (step.step == 1) steps_seen.push_back(id);
   };
-  const StudyResults a = run_study(small_splits(), "synthetic", one);
+  const StudyResults a = run_study(small_splits(), "synthetic", one_worker);
   const StudyResults b = run_study(small_splits(), "synthetic", two);
   ASSERT_EQ(a.runs.size(), 8u);
   ASSERT_EQ(b.runs.size(), 8u);

@@ -25,7 +25,8 @@ Image transformed(const AugmentStep& step, const Image& image, SampleRandom& ran
     case AugmentKind::shift:
     case AugmentKind::rotate:
     case AugmentKind::tint:
-      assert(false && "apply_step writes these into its buffer");
+      // apply_step writes these three into its buffer and never calls here.
+      assert(false);
       break;
     case AugmentKind::scale:
       return scale(image, random.uniform(1 - a[0], 1 + a[0]), step.border);
