@@ -9,6 +9,8 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -63,16 +65,25 @@ void run_evaluate(const EvaluateArguments& args) {
   check_compatible(model, set);
 
   ThreadPool pool(args.threads);
+  const auto start = std::chrono::steady_clock::now();
   const auto probabilities = predict_probabilities(model, set, pool);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto predicted = predicted_classes(probabilities);
   const auto metrics = score(set.labels, predicted, set.class_count());
   fmt::print("{} on the {} split of {} ({} images)\n", args.model, args.split, args.data, set.count);
   print_metrics(metrics, model.class_names());
+  const double images_per_second = static_cast<double>(set.count) / std::max(seconds, 1e-9);
+  fmt::print("inference: {:.3f} s, {:.0f} images/s on {} threads\n", seconds, images_per_second,
+             args.threads);
   if (!args.metrics.empty()) {
     nlohmann::json json = to_json(metrics, model.class_names());
     json["model"] = args.model;
     json["data"] = args.data;
     json["split"] = args.split;
+    json["inference_seconds"] = seconds;
+    json["images_per_second"] = images_per_second;
+    json["threads"] = args.threads;
     json["predictions"] = predictions_json(set.labels, predicted, probabilities);
     write_json_file(args.metrics, json);
     fmt::print("metrics written to {}\n", args.metrics);

@@ -60,7 +60,8 @@ nlohmann::json options_json(const TrainOptions& options, const TrainArguments& a
           {"augment", options.augment.spec()},
           {"permute_pixels", args.permute_pixels ? nlohmann::json(*args.permute_pixels)
                                                  : nlohmann::json(nullptr)},
-          {"threads", options.threads}};
+          {"threads", options.threads},
+          {"gram", result.gram}};
 }
 
 // One record per epoch: {"epoch", "loss", "train_accuracy", "test_accuracy", ...}.
@@ -157,9 +158,12 @@ void run_train(const TrainArguments& args) {
     metrics["test_accuracy"] = accuracy(*test_set);
     fmt::print("test accuracy: {}\n", percent(metrics["test_accuracy"]));
   }
-  fmt::print("training time: {:.2f} s for {} iterations, without data loading and "
+  fmt::print("training time: {:.2f} s for {} iterations{}, without data loading and "
              "per-epoch scoring\n",
-             result.train_seconds, result.iterations);
+             result.train_seconds, result.iterations,
+             result.gram ? fmt::format(" on the {0} x {0} Gram matrix of the training images",
+                                       train_set.count)
+                         : "");
 
   nlohmann::json costs = nlohmann::json::array();
   for (const auto& record : result.costs) {

@@ -86,6 +86,7 @@ TrainOptions resolve_train_options(const TrainArguments& args, const std::string
   options.l2 = args.l2;
   options.seed = static_cast<uint64_t>(args.seed);
   options.threads = args.threads;
+  options.allow_gram = !args.no_gram;
   options.cost_every = args.print_cost_every >= 0 ? args.print_cost_every : 100;
   options.augment = Pipeline::parse(args.augment);
   validate(options);
@@ -158,6 +159,10 @@ void add_train_options(CLI::App& sub, TrainArguments& args) {
                  "Shuffle pixel positions by the fixed permutation of this seed, in training and "
                  "in every later prediction with the model: the control for models that treat "
                  "pixels independently");
+  sub.add_flag("--no-gram", args.no_gram,
+               "Train full-batch dense models on the pixels even when there are far fewer "
+               "images than pixels; by default such runs use the Gram matrix of the "
+               "training images, which gives the same weights up to rounding, faster");
   sub.add_option("--out", args.out, "Write the trained model to this HDF5 file");
   sub.add_option("--metrics", args.metrics,
                  "Write accuracies, costs, per-epoch curves and options as JSON");

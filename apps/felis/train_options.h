@@ -35,6 +35,7 @@ struct TrainArguments {
   std::optional<int64_t> permute_pixels;      // seed of a fixed pixel shuffle
   std::optional<std::string> out;
   std::optional<std::string> metrics;
+  bool no_gram = false;  // full-batch runs on the pixels even where the Gram path applies
 };
 
 // Registers every option of felis train on `sub`, writing into `args`.

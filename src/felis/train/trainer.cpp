@@ -4,6 +4,7 @@
 #include "felis/data/batch.h"
 #include "felis/nn/optimizer.h"
 #include "felis/train/evaluate.h"
+#include "felis/train/span_descent.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -105,7 +106,16 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
   std::vector<int32_t> labels;
   Dataset augmented;  // the step's augmented images
   std::vector<int64_t> augmented_order;
-  if (full_batch && !augment) make_batch(train, order, x, labels, permutation);
+  // Full-batch plain descent of a network that opens with a dense layer runs on the Gram
+  // matrix of the images when there are far fewer images than pixels (span_descent.h).
+  const int span_layer = options.allow_gram ? span_descent_layer(network, train, options) : -1;
+  std::optional<SpanDescent<T>> span;
+  if (span_layer >= 0) {
+    span.emplace(network, span_layer, train, permutation, pool);
+    labels = train.labels;
+  } else if (full_batch && !augment) {
+    make_batch(train, order, x, labels, permutation);
+  }
 
   // Model and optimizer.
   const PassContext context{.pool = &pool, .training = true};
@@ -143,10 +153,15 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     }
 
     // Forward, loss, backward, penalty, step.
-    const Tensor<T>& logits = network.forward(x, context);
-    double cost = cross_entropy(network.output(), logits, labels, &dlogits);
-    network.backward(dlogits, context);
-    cost += apply_l2_penalty(parameters, options.l2, x.rows());
+    double cost = 0.0;
+    if (span) {
+      cost = span->forward_backward(labels);
+    } else {
+      const Tensor<T>& logits = network.forward(x, context);
+      cost = cross_entropy(network.output(), logits, labels, &dlogits);
+      network.backward(dlogits, context);
+      cost += apply_l2_penalty(parameters, options.l2, x.rows());
+    }
     if (!std::isfinite(cost)) {
       throw DivergenceError(fmt::format(
           "the cost became {} at iteration {} with learning rate {}{}; no model was written; "
@@ -155,8 +170,12 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
           options.l2 > 0 ? fmt::format(" and L2 {}", options.l2) : "",
           options.learning_rate / 100, options.l2 > 0 ? ", or a smaller --l2" : ""));
     }
-    clip_gradient_norm(parameters, options.clip_norm);
-    optimizer->step(parameters);
+    if (span) {
+      span->step(optimizer->learning_rate());
+    } else {
+      clip_gradient_norm(parameters, options.clip_norm);
+      optimizer->step(parameters);
+    }
 
     // Records: the cost every cost_every steps, and a line per epoch of an SGD run.
     cost_sum += cost;
@@ -204,7 +223,9 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     if (!full_batch && position == steps_per_epoch - 1) epoch_cost_sum = 0.0;
     if (full_batch) epoch_cost_sum = 0.0;  // every full-batch step is an epoch of its own
   }
+  if (span) span->finish();
   result.iterations = total_steps;
+  result.gram = span.has_value();
   result.train_seconds = seconds_since(start) - scoring_seconds;
   return result;
 }

@@ -34,6 +34,10 @@ struct TrainOptions {
   int64_t score_every = 1;  // score SGD runs every this many epochs, and after the last
   bool score_train = true;  // score the training split too, not only the test split
   int threads = 1;
+  // Lets full-batch plain descent of a network that opens with a dense layer run on the
+  // Gram matrix of the training images, when they are far fewer than the pixels (see
+  // span_descent.h). Off: always on the pixels.
+  bool allow_gram = true;
 };
 
 // The cost at an iteration: the full training set's cost before that iteration's step
@@ -59,6 +63,7 @@ struct TrainResult {
   std::vector<CostRecord> costs;
   std::vector<EpochRecord> epochs;
   int64_t iterations = 0;
+  bool gram = false;  // trained on the Gram matrix of the training images
   double train_seconds = 0.0;  // the loop alone, without loading data or per-epoch scoring
 };
 
