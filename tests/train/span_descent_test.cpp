@@ -61,8 +61,12 @@ void expect_same_training(const PathRun& gram, const PathRun& pixels) {
   }
 }
 
-TEST(PixelGram, EqualsTheProductOfTheScaledImages) {
-  const Dataset data = small_images();
+class PixelGram : public ::testing::TestWithParam<int64_t> {};
+
+// Sides 8 and 7: 192 bytes per image, a multiple of the 64-byte vector steps, and 147,
+// which leaves a tail; 40 gives 4800 bytes and values up to 255 in every lane.
+TEST_P(PixelGram, EqualsTheProductOfTheScaledImages) {
+  const Dataset data = fixtures::synthetic_dataset(24, GetParam(), 3, 2, 5);
   ThreadPool pool(2);
   const auto gram = pixel_gram<double>(data, pool);
   Tensor<double> x;
@@ -81,6 +85,17 @@ TEST(PixelGram, EqualsTheProductOfTheScaledImages) {
   int64_t dot = 0;
   for (int64_t p = 0; p < data.image_size(); ++p) dot += data.image(0)[p] * data.image(1)[p];
   EXPECT_EQ(gram(0, 1), static_cast<double>(dot) / (255.0 * 255.0));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sides, PixelGram, ::testing::Values(8, 7, 40));
+
+TEST(PixelGramBytes, SaturatedImagesStayExact) {
+  // Every byte 255: the largest products, where an overflow would show first.
+  Dataset data = fixtures::synthetic_dataset(3, 64, 3, 2, 1);
+  std::fill(data.pixels.begin(), data.pixels.end(), uint8_t{255});
+  ThreadPool pool(1);
+  const auto gram = pixel_gram<double>(data, pool);
+  EXPECT_EQ(gram(0, 2), 64.0 * 64 * 3);
 }
 
 TEST(SpanDescent, LogisticRegressionMatchesThePixelPath) {

@@ -1,13 +1,14 @@
 // Single images: decoding with OpenCV and the conversion rule documented in image.h.
 #include "felis/data/image.h"
 
+#include "felis/data/codecs.h"
 #include "felis/data/file_kind.h"
 #include "felis/data/image_header.h"
 #include "felis/data/stderr_capture.h"
 #include "felis/error.h"
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // flags only; codecs.h does the decoding
 #include <opencv2/imgproc.hpp>
 #include <spdlog/fmt/fmt.h>
 
@@ -137,7 +138,7 @@ std::pair<cv::Mat, std::string> read_with_captured_stderr(const std::filesystem:
   // (predict and info) run on the main thread alone.
   detail::StderrCapture capture;
   try {
-    cv::Mat image = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+    cv::Mat image = read_image_file(file.string(), cv::IMREAD_UNCHANGED);
     return {std::move(image), capture.text()};
   } catch (const cv::Exception& error) {
     // OpenCV 4.6 checks the declared size against CV_IO_MAX_IMAGE_WIDTH, _HEIGHT and
@@ -276,7 +277,7 @@ std::vector<char> encode_png(const uint8_t* pixels, const ImageShape& shape) {
   std::vector<uchar> encoded;
   bool ok = false;
   try {
-    ok = cv::imencode(".png", bgr, encoded);
+    ok = encode_image(".png", bgr, encoded);
   } catch (const cv::Exception& error) {
     throw Error(fmt::format("PNG encoding failed (OpenCV: {})", error.err));
   }

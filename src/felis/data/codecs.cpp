@@ -1,0 +1,58 @@
+#include "felis/data/codecs.h"
+
+#include "felis/error.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+namespace felis {
+
+namespace {
+
+using ReadFunction = void (*)(const std::string*, int, cv::Mat*);
+using EncodeFunction = bool (*)(const std::string*, const cv::Mat*, std::vector<uchar>*);
+
+struct Codecs {
+  ReadFunction read = nullptr;
+  EncodeFunction encode = nullptr;
+};
+
+// Loads the module once per process; the handle stays open until the process ends.
+const Codecs& codecs() {
+  static Codecs loaded;
+  static std::string failure;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* module = dlopen(FELIS_CODECS_MODULE, RTLD_NOW | RTLD_LOCAL);
+    if (module == nullptr) {
+      failure = dlerror();
+      return;
+    }
+    loaded.read = reinterpret_cast<ReadFunction>(dlsym(module, "felis_read_image_file"));
+    loaded.encode = reinterpret_cast<EncodeFunction>(dlsym(module, "felis_encode_image"));
+    if (loaded.read == nullptr || loaded.encode == nullptr) failure = "a function is missing";
+  });
+  if (!failure.empty()) {
+    throw Error(fmt::format("cannot load felis's image codecs from {} ({}); rebuild felis "
+                            "with ./build.sh",
+                            FELIS_CODECS_MODULE, failure));
+  }
+  return loaded;
+}
+
+}  // namespace
+
+cv::Mat read_image_file(const std::string& path, int flags) {
+  cv::Mat image;
+  codecs().read(&path, flags, &image);
+  return image;
+}
+
+bool encode_image(const std::string& extension, const cv::Mat& image, std::vector<uchar>& bytes) {
+  return codecs().encode(&extension, &image, &bytes);
+}
+
+}  // namespace felis
