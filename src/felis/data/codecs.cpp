@@ -6,11 +6,14 @@
 
 #include <dlfcn.h>
 
+#include <filesystem>
 #include <mutex>
 
 namespace felis {
 
 namespace {
+
+constexpr const char* kModuleName = "libfelis_codecs.so";
 
 using ReadFunction = void (*)(const std::string*, int, cv::Mat*);
 using EncodeFunction = bool (*)(const std::string*, const cv::Mat*, std::vector<uchar>*);
@@ -26,10 +29,18 @@ const Codecs& codecs() {
   static std::string failure;
   static std::once_flag once;
   std::call_once(once, [] {
+    // Where the build put it, else beside the program, for a felis copied elsewhere
+    // together with the module.
     void* module = dlopen(FELIS_CODECS_MODULE, RTLD_NOW | RTLD_LOCAL);
     if (module == nullptr) {
       failure = dlerror();
-      return;
+      std::error_code error;
+      const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
+      if (error) return;
+      const auto beside = program.parent_path() / kModuleName;
+      module = dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (module == nullptr) return;
+      failure.clear();
     }
     loaded.read = reinterpret_cast<ReadFunction>(dlsym(module, "felis_read_image_file"));
     loaded.encode = reinterpret_cast<EncodeFunction>(dlsym(module, "felis_encode_image"));
@@ -37,8 +48,8 @@ const Codecs& codecs() {
   });
   if (!failure.empty()) {
     throw Error(fmt::format("cannot load felis's image codecs from {} ({}); rebuild felis "
-                            "with ./build.sh",
-                            FELIS_CODECS_MODULE, failure));
+                            "with ./build.sh, or put {} beside the felis program",
+                            FELIS_CODECS_MODULE, failure, kModuleName));
   }
   return loaded;
 }
