@@ -5,6 +5,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <array>
 
 namespace felis {
 namespace {
@@ -93,32 +94,54 @@ nlohmann::json MaxPool2d<T>::config() const {
 
 template <typename T>
 Shape MaxPool2d<T>::output_shape(const Shape& sample_input) const {
-  return pooled_shape(sample_input, "maxpool", kernel_, stride_);
+  const Shape output = pooled_shape(sample_input, "maxpool", kernel_, stride_);
+  if (element_count(sample_input) > kMaxMaxPoolSampleSize) {
+    throw Error(fmt::format("maxpool layer gets a sample of shape {} with more than {} values; "
+                            "use a smaller input",
+                            shape_string(sample_input), kMaxMaxPoolSampleSize));
+  }
+  return output;
 }
 
 namespace {
 
 // The common 2x2 window of stride 2 for one sample, with the general loop's tie rule:
-// the first maximum in row order wins.
+// the first maximum in row order wins. It works on a block of windows of a row pair in
+// two passes: the maximum of each row's pair of pixels, then the larger of the two rows'
+// maxima. Every select in a pass compares loaded values, which is what lets GCC 12
+// vectorize it; chained selects in one loop stay scalar branches.
 template <typename T>
-void max_pool_2x2(const T* in, const Geometry& g, T* out, int64_t* where) {
+void max_pool_2x2(const T* in, const Geometry& g, T* out, int32_t* where) {
+  constexpr int64_t kBlock = 64;
+  std::array<T, kBlock> upper_max;
+  std::array<T, kBlock> lower_max;
+  std::array<int32_t, kBlock> upper_right;  // 1 where the pair's right pixel is the maximum
+  std::array<int32_t, kBlock> lower_right;
+  const auto width = static_cast<int32_t>(g.width);
   for (int64_t c = 0; c < g.channels; ++c) {
     for (int64_t i = 0; i < g.out_height; ++i) {
-      const int64_t top = (c * g.height + 2 * i) * g.width;
-      const int64_t bottom = top + g.width;
-      for (int64_t j = 0; j < g.out_width; ++j) {
-        // Selects on values held in registers, so the compiler can avoid branches that
-        // random data would mispredict.
-        int64_t best = top + 2 * j;
-        T value = in[best];
-        const int64_t candidates[3] = {best + 1, bottom + 2 * j, bottom + 2 * j + 1};
-        for (const int64_t candidate : candidates) {
-          const bool larger = in[candidate] > value;
-          value = larger ? in[candidate] : value;
-          best = larger ? candidate : best;
+      const auto top = static_cast<int32_t>((c * g.height + 2 * i) * g.width);
+      for (int64_t first = 0; first < g.out_width; first += kBlock) {
+        const auto count = static_cast<int32_t>(std::min(kBlock, g.out_width - first));
+        const T* upper = in + top + 2 * first;
+        const T* lower = upper + width;
+        for (int32_t j = 0; j < count; ++j) {
+          const T a = upper[2 * j];
+          const T b = upper[2 * j + 1];
+          const T d = lower[2 * j];
+          const T e = lower[2 * j + 1];
+          upper_max[j] = b > a ? b : a;
+          upper_right[j] = b > a ? 1 : 0;
+          lower_max[j] = e > d ? e : d;
+          lower_right[j] = e > d ? 1 : 0;
         }
-        out[j] = value;
-        where[j] = best;
+        const auto corner = static_cast<int32_t>(top + 2 * first);
+        for (int32_t j = 0; j < count; ++j) {
+          const bool lower_wins = lower_max[j] > upper_max[j];
+          out[first + j] = lower_wins ? lower_max[j] : upper_max[j];
+          where[first + j] =
+              corner + 2 * j + (lower_wins ? width + lower_right[j] : upper_right[j]);
+        }
       }
       out += g.out_width;
       where += g.out_width;
@@ -126,23 +149,21 @@ void max_pool_2x2(const T* in, const Geometry& g, T* out, int64_t* where) {
   }
 }
 
-// The backward pass of max_pool_2x2 when the windows tile the image: each window's four
-// pixels are written once, its gradient at the maximum and zero elsewhere, in one pass
-// instead of a fill and a scatter.
+// The backward pass of max_pool_2x2: each window's four pixels are written once, its
+// gradient at the maximum and zero elsewhere, in one pass over the image instead of a
+// fill of the whole image and a scatter. A last column or row that no window covers (odd
+// W or H) gets zeros.
 template <typename T>
-void unpool_2x2(const T* grad, const int64_t* where, const Geometry& g, T* out) {
+void unpool_2x2(const T* grad, const int32_t* where, const Geometry& g, T* out) {
   for (int64_t c = 0; c < g.channels; ++c) {
+    T* plane = out + c * g.height * g.width;
     for (int64_t i = 0; i < g.out_height; ++i) {
-      T* top = out + (c * g.height + 2 * i) * g.width;
-      T* bottom = top + g.width;
-      for (int64_t j = 0; j < 2 * g.out_width; ++j) {
-        top[j] = T(0);
-        bottom[j] = T(0);
-      }
+      std::fill(plane + 2 * i * g.width, plane + (2 * i + 2) * g.width, T(0));
       for (int64_t j = 0; j < g.out_width; ++j) out[where[j]] = grad[j];
       grad += g.out_width;
       where += g.out_width;
     }
+    std::fill(plane + 2 * g.out_height * g.width, plane + g.height * g.width, T(0));
   }
 }
 
@@ -154,6 +175,7 @@ void MaxPool2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& 
   const Geometry g = geometry_of(input_shape_, kernel_, stride_);
   const int64_t n = x.dim(0);
   y.resize({n, g.channels, g.out_height, g.out_width});
+  assert(g.input_size() <= kMaxMaxPoolSampleSize);
   argmax_.resize(static_cast<size_t>(y.size()));
 
   context.pool->run(chunk_count(n, kPoolChunkSamples), [&](int64_t chunk) {
@@ -161,7 +183,7 @@ void MaxPool2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& 
     for (int64_t sample = chunk * kPoolChunkSamples; sample < last; ++sample) {
       const T* in = x.data() + sample * g.input_size();
       T* out = y.data() + sample * g.output_size();
-      int64_t* where = argmax_.data() + sample * g.output_size();
+      int32_t* where = argmax_.data() + sample * g.output_size();
       if (g.kernel == 2 && g.stride == 2) {
         max_pool_2x2(in, g, out, where);
         continue;
@@ -171,10 +193,11 @@ void MaxPool2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& 
           for (int64_t j = 0; j < g.out_width; ++j) {
             // Start from the window's first pixel and replace only on a strictly larger
             // value, so the first maximum wins ties.
-            int64_t best = (c * g.height + i * g.stride) * g.width + j * g.stride;
+            auto best = static_cast<int32_t>((c * g.height + i * g.stride) * g.width + j * g.stride);
             for (int64_t u = 0; u < g.kernel; ++u) {
-              const int64_t row = (c * g.height + i * g.stride + u) * g.width + j * g.stride;
-              for (int64_t v = 0; v < g.kernel; ++v) {
+              const auto row =
+                  static_cast<int32_t>((c * g.height + i * g.stride + u) * g.width + j * g.stride);
+              for (int32_t v = 0; v < static_cast<int32_t>(g.kernel); ++v) {
                 if (in[row + v] > in[best]) best = row + v;
               }
             }
@@ -200,8 +223,8 @@ void MaxPool2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContex
     for (int64_t sample = chunk * kPoolChunkSamples; sample < last; ++sample) {
       T* out = dx->data() + sample * g.input_size();
       const T* grad = dy.data() + sample * g.output_size();
-      const int64_t* where = argmax_.data() + sample * g.output_size();
-      if (g.kernel == 2 && g.stride == 2 && g.height % 2 == 0 && g.width % 2 == 0) {
+      const int32_t* where = argmax_.data() + sample * g.output_size();
+      if (g.kernel == 2 && g.stride == 2) {
         unpool_2x2(grad, where, g, out);
         continue;
       }

@@ -11,12 +11,16 @@
 
 #include "felis/nn/layer.h"
 
+#include <cstdint>
 #include <memory>
 
 namespace felis {
 
 // Bound on kernel and stride that the pooling layers' from_config accepts.
 inline constexpr int64_t kMaxPoolKernel = 64;
+// Bound on the values C*H*W of one sample that MaxPool2d accepts, so that an index
+// within a sample fits its 32-bit argmax cache.
+inline constexpr int64_t kMaxMaxPoolSampleSize = INT32_MAX;
 
 template <typename T>
 class MaxPool2d final : public Layer<T> {
@@ -31,8 +35,8 @@ public:
   // {"type": "maxpool", "kernel", "stride"}.
   nlohmann::json config() const override;
 
-  // (C, Ho, Wo) for a sample (C, H, W). Throws felis::Error when the sample is not 3-D
-  // or H or W is smaller than the kernel.
+  // (C, Ho, Wo) for a sample (C, H, W). Throws felis::Error when the sample is not 3-D,
+  // H or W is smaller than the kernel, or C*H*W exceeds kMaxMaxPoolSampleSize.
   Shape output_shape(const Shape& sample_input) const override;
 
   // y (N, C, Ho, Wo) from x (N, C, H, W). Caches where each maximum came from. When a
@@ -49,8 +53,9 @@ private:
   int64_t stride_;
   Shape input_shape_;  // (N, C, H, W) of the last forward
   // (N, C, Ho, Wo): for each output, the index of its maximum within the sample's
-  // C*H*W values, cached by forward for backward.
-  std::vector<int64_t> argmax_;
+  // C*H*W values, cached by forward for backward. 32 bits, as wide as a float, so that
+  // the 2x2 kernels vectorize.
+  std::vector<int32_t> argmax_;
 };
 
 template <typename T>
