@@ -54,6 +54,39 @@ T ordered_sum(const T* values, int64_t count) {
   return sum;
 }
 
+// Values per fixed-size block in copy_values and add_values: one 32-byte vector.
+template <typename T>
+constexpr int64_t kBlockValues = 32 / sizeof(T);
+template <typename T>
+using Block = Eigen::Map<Eigen::Array<T, kBlockValues<T>, 1>>;
+template <typename T>
+using ConstBlock = Eigen::Map<const Eigen::Array<T, kBlockValues<T>, 1>>;
+
+// out[0, count) = in[0, count) for the short rows of im2col (11 to 26 values in the
+// CNN presets), in fixed-size blocks that compile to vector moves. A plain loop or
+// std::copy became a memmove call per row, which cost more than the copy itself.
+template <typename T>
+void copy_values(const T* in, int64_t count, T* out) {
+  constexpr int64_t block = kBlockValues<T>;
+  if (count < block) {
+    for (int64_t j = 0; j < count; ++j) out[j] = in[j];
+    return;
+  }
+  for (int64_t j = 0; j + block < count; j += block) Block<T>(out + j) = ConstBlock<T>(in + j);
+  // The last block ends at count and may overlap the one before, which copies twice.
+  Block<T>(out + count - block) = ConstBlock<T>(in + count - block);
+}
+
+// out[0, count) += in[0, count), in blocks as copy_values. Each value gets one addition,
+// so the result does not depend on the blocking.
+template <typename T>
+void add_values(const T* in, int64_t count, T* out) {
+  constexpr int64_t block = kBlockValues<T>;
+  int64_t j = 0;
+  for (; j + block <= count; j += block) Block<T>(out + j) += ConstBlock<T>(in + j);
+  for (; j < count; ++j) out[j] += in[j];
+}
+
 // Unrolls one sample x (C, H, W) into cols (C*k*k, Ho*Wo). Row (c*k + u)*k + v, column
 // i*Wo + j of cols is x[c, i*s - p + u, j*s - p + v], or zero where that is padding.
 template <typename T>
@@ -62,6 +95,7 @@ void im2col(const T* x, const Geometry& g, T* cols) {
     const T* plane = x + c * g.height * g.width;
     for (int64_t u = 0; u < g.kernel; ++u) {
       for (int64_t v = 0; v < g.kernel; ++v) {
+        const auto [first, last] = valid_columns(g, v);
         for (int64_t i = 0; i < g.out_height; ++i) {
           T* out = cols + i * g.out_width;
           const int64_t row = i * g.stride - g.padding + u;
@@ -70,14 +104,13 @@ void im2col(const T* x, const Geometry& g, T* cols) {
             continue;
           }
           const T* in = plane + row * g.width;
-          const auto [first, last] = valid_columns(g, v);
-          std::fill(out, out + first, T(0));
+          for (int64_t j = 0; j < first; ++j) out[j] = T(0);
           if (g.stride == 1) {
-            std::copy(in + first - g.padding + v, in + last - g.padding + v, out + first);
+            copy_values(in + first - g.padding + v, last - first, out + first);
           } else {
             for (int64_t j = first; j < last; ++j) out[j] = in[j * g.stride - g.padding + v];
           }
-          std::fill(out + last, out + g.out_width, T(0));
+          for (int64_t j = last; j < g.out_width; ++j) out[j] = T(0);
         }
         cols += g.column_cols();
       }
@@ -95,13 +128,17 @@ void col2im(const T* dcols, const Geometry& g, T* dx) {
     T* plane = dx + c * g.height * g.width;
     for (int64_t u = 0; u < g.kernel; ++u) {
       for (int64_t v = 0; v < g.kernel; ++v) {
+        const auto [first, last] = valid_columns(g, v);
         for (int64_t i = 0; i < g.out_height; ++i) {
           const int64_t row = i * g.stride - g.padding + u;
           if (row < 0 || row >= g.height) continue;
           const T* in = dcols + i * g.out_width;
           T* out = plane + row * g.width;
-          const auto [first, last] = valid_columns(g, v);
-          for (int64_t j = first; j < last; ++j) out[j * g.stride - g.padding + v] += in[j];
+          if (g.stride == 1) {
+            add_values(in + first, last - first, out + first - g.padding + v);
+          } else {
+            for (int64_t j = first; j < last; ++j) out[j * g.stride - g.padding + v] += in[j];
+          }
         }
         dcols += g.column_cols();
       }
