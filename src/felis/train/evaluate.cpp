@@ -5,13 +5,24 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace felis {
 
 namespace {
-constexpr int64_t kPredictBatch = 1024;
+
+// Images per forward pass: up to 1024, fewer for large images, so that one batch of
+// inputs takes about 8 MB. A batch of 1024 cat images in float64 would take 100 MB, and
+// allocating and zeroing that cost more than the prediction itself.
+template <typename T>
+int64_t predict_batch_size(const Dataset& data) {
+  constexpr int64_t kBatchBytes = 8 << 20;
+  const int64_t image_bytes = std::max<int64_t>(1, data.image_size()) * int64_t{sizeof(T)};
+  return std::clamp<int64_t>(kBatchBytes / image_bytes, 16, 1024);
 }
+
+}  // namespace
 
 template <typename T>
 RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data,
@@ -21,8 +32,9 @@ RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data
   std::vector<int64_t> indices;
   std::vector<int32_t> labels;
   Tensor<T> x;
-  for (int64_t first = 0; first < data.count; first += kPredictBatch) {
-    const int64_t rows = std::min(kPredictBatch, data.count - first);
+  const int64_t batch = predict_batch_size<T>(data);
+  for (int64_t first = 0; first < data.count; first += batch) {
+    const int64_t rows = std::min(batch, data.count - first);
     indices.resize(static_cast<size_t>(rows));
     std::iota(indices.begin(), indices.end(), first);
     make_batch(data, indices, x, labels, permutation);
