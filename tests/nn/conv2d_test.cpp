@@ -5,6 +5,9 @@
 // p padding.
 #include "felis/nn/conv2d.h"
 
+#include "felis/nn/activation.h"
+#include "felis/nn/network.h"
+
 #include "data/fixtures.h"
 
 #include <gtest/gtest.h>
@@ -261,6 +264,96 @@ TEST(Conv2d, SameBitsWithOneAndTwoThreads) {
     EXPECT_TRUE(bit_identical(one.dx, two.dx)) << "dx, k=" << g.kernel;
     EXPECT_TRUE(bit_identical(one.weights_grad, two.weights_grad)) << "dW, k=" << g.kernel;
     EXPECT_TRUE(bit_identical(one.bias_grad, two.bias_grad)) << "db, k=" << g.kernel;
+  }
+}
+
+// The fused conv + ReLU path, which a Network takes for a conv followed by a ReLU, gives
+// the same bits as the two layers run one after the other: outputs, dx and gradients.
+TEST(Conv2d, FusedReluSameBitsAsTwoLayers) {
+  std::mt19937_64 rng(7);
+  ThreadPool pool(2);
+  const PassContext context{.pool = &pool, .training = true};
+  Conv2d<float> fused(3, 4, /*kernel=*/3, /*stride=*/1, /*padding=*/1);
+  for (auto& parameter : fused.parameters()) fill_uniform(*parameter.value, rng);
+  Conv2d<float> conv = fused;
+  ReLU<float> relu;
+  Tensor<float> x({9, 3, 6, 6});
+  fill_uniform(x, rng);
+  // Exact zeros and a negative zero in x make ties at the ReLU's kink.
+  x[0] = 0.0f;
+  x[1] = -0.0f;
+
+  Tensor<float> fused_y;
+  fused.forward_relu(x, fused_y, context);
+  Tensor<float> conv_y;
+  Tensor<float> relu_y;
+  conv.forward(x, conv_y, context);
+  relu.forward(conv_y, relu_y, context);
+  EXPECT_TRUE(bit_identical(fused_y, relu_y));
+
+  Tensor<float> dy(fused_y.shape());
+  fill_uniform(dy, rng);
+  Tensor<float> fused_dx;
+  fused.backward_relu(dy, &fused_dx, context);
+  Tensor<float> relu_dx;
+  Tensor<float> conv_dx;
+  relu.backward(dy, &relu_dx, context);
+  conv.backward(relu_dx, &conv_dx, context);
+  EXPECT_TRUE(bit_identical(fused_dx, conv_dx));
+  EXPECT_TRUE(bit_identical(*fused.parameters()[0].gradient, *conv.parameters()[0].gradient));
+  EXPECT_TRUE(bit_identical(*fused.parameters()[1].gradient, *conv.parameters()[1].gradient));
+}
+
+// A Network runs a conv and the ReLU after it as one fused pass. Its logits and every
+// parameter gradient match the same layers called one by one.
+TEST(Conv2d, NetworkFusedReluSameBitsAsLayers) {
+  std::mt19937_64 rng(3);
+  ThreadPool pool(2);
+  const PassContext context{.pool = &pool, .training = true};
+  const nlohmann::json architecture = {
+      {"input_shape", {1, 5, 5}},
+      {"output", "softmax"},
+      {"layers",
+       {{{"type", "conv2d"}, {"in_channels", 1}, {"out_channels", 3}, {"kernel", 3},
+         {"stride", 1}, {"padding", 1}},
+        {{"type", "relu"}},
+        {{"type", "conv2d"}, {"in_channels", 3}, {"out_channels", 2}, {"kernel", 3},
+         {"stride", 1}, {"padding", 0}},
+        {{"type", "relu"}},
+        {{"type", "flatten"}},
+        {{"type", "dense"}, {"inputs", 18}, {"units", 4}}}}};
+  Network<float> fused = Network<float>::from_architecture(architecture, 1 << 20);
+  Network<float> layered = Network<float>::from_architecture(architecture, 1 << 20);
+  auto fused_parameters = fused.parameters();
+  auto layered_parameters = layered.parameters();
+  for (size_t p = 0; p < fused_parameters.size(); ++p) {
+    fill_uniform(*fused_parameters[p].value, rng);
+    *layered_parameters[p].value = *fused_parameters[p].value;
+  }
+  Tensor<float> x({6, 1, 5, 5});
+  fill_uniform(x, rng);
+
+  const Tensor<float>& fused_logits = fused.forward(x, context);
+  std::vector<Tensor<float>> outputs(layered.layer_count());
+  const Tensor<float>* input = &x;
+  for (size_t i = 0; i < layered.layer_count(); ++i) {
+    layered.layer(i).forward(*input, outputs[i], context);
+    input = &outputs[i];
+  }
+  ASSERT_TRUE(bit_identical(fused_logits, outputs.back()));
+
+  Tensor<float> dlogits(fused_logits.shape());
+  fill_uniform(dlogits, rng);
+  fused.backward(dlogits, context);
+  std::vector<Tensor<float>> gradients(layered.layer_count());
+  const Tensor<float>* dy = &dlogits;
+  for (size_t i = layered.layer_count(); i-- > 0;) {
+    layered.layer(i).backward(*dy, &gradients[i], context);
+    dy = &gradients[i];
+  }
+  for (size_t p = 0; p < fused_parameters.size(); ++p) {
+    EXPECT_TRUE(bit_identical(*fused_parameters[p].gradient, *layered_parameters[p].gradient))
+        << "parameter " << p;
   }
 }
 

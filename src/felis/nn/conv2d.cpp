@@ -229,13 +229,38 @@ Shape Conv2d<T>::output_shape(const Shape& sample_input) const {
           (width + 2 * padding() - kernel()) / stride() + 1};
 }
 
-// For each sample n: cols (C*k*k, Ho*Wo) = im2col(x_n), then
-// Y_n (F, Ho*Wo) = W (F, C*k*k) cols + b, with b added to every column.
 template <typename T>
 void Conv2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) {
+  run_forward(x, y, context, /*relu=*/false);
+}
+
+template <typename T>
+void Conv2d<T>::forward_relu(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) {
+  run_forward(x, y, context, /*relu=*/true);
+}
+
+template <typename T>
+void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
+  run_backward(dy, dx, context, /*relu=*/false);
+}
+
+template <typename T>
+void Conv2d<T>::backward_relu(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
+  assert(output_ != nullptr);
+  assert(dy.shape() == output_->shape());
+  run_backward(dy, dx, context, /*relu=*/true);
+}
+
+// For each sample n: cols (C*k*k, Ho*Wo) = im2col(x_n), then
+// Y_n (F, Ho*Wo) = W (F, C*k*k) cols + b, with b added to every column, and with relu
+// Y_n = max(Y_n, 0).
+template <typename T>
+void Conv2d<T>::run_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context,
+                            bool relu) {
   assert(x.shape().size() == 4);
   assert(x.dim(1) == in_channels());
   input_ = &x;
+  output_ = &y;
   const int64_t height = x.dim(2);
   const int64_t width = x.dim(3);
   assert(std::min(height, width) + 2 * padding() >= kernel());
@@ -261,16 +286,24 @@ void Conv2d<T>::forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& con
                      g.column_cols());
       Y.noalias() = W * cols;
       Y.colwise() += b;
+      // A select, as in ReLU::forward, because cwiseMax(0) would return -0 for -0 and NaN
+      // for NaN where ReLU returns 0.
+      if (relu) {
+        T* values = Y.data();
+        for (int64_t i = 0; i < Y.size(); ++i) values[i] = values[i] > 0 ? values[i] : T(0);
+      }
     }
   });
 }
 
-// For each sample n, with cols = im2col(x_n) rebuilt and dY_n (F, Ho*Wo):
+// For each sample n, with cols = im2col(x_n) rebuilt and dY_n (F, Ho*Wo), where with relu dY_n
+// is first zeroed wherever the output Y_n is not positive:
 //   dW (F, C*k*k) += dY_n cols^T,  db (F) += row sums of dY_n,
 //   dX_n (C, H, W) = col2im(W^T dY_n).
 // dW and db are summed per chunk of samples, then over chunks in order.
 template <typename T>
-void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) {
+void Conv2d<T>::run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context,
+                             bool relu) {
   assert(input_ != nullptr);
   assert(input_->dim(0) >= 1);
   const Tensor<T>& x = *input_;
@@ -280,8 +313,12 @@ void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& 
   const int64_t n = x.dim(0);
   const int64_t chunks = chunk_count(n, kConvChunkSamples);
   const int64_t fan_in = g.column_rows();
+  const int64_t output_size = out_channels() * g.column_cols();
   if (chunk_columns_.size() < static_cast<size_t>(chunks)) chunk_columns_.resize(chunks);
   if (chunk_grads_.size() < static_cast<size_t>(chunks)) chunk_grads_.resize(chunks);
+  if (relu && chunk_output_grads_.size() < static_cast<size_t>(chunks)) {
+    chunk_output_grads_.resize(chunks);
+  }
   if (dx != nullptr) dx->resize(x.shape());
 
   const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
@@ -296,8 +333,19 @@ void Conv2d<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& 
     const int64_t last = std::min(n, (chunk + 1) * kConvChunkSamples);
     for (int64_t sample = chunk * kConvChunkSamples; sample < last; ++sample) {
       im2col(x.data() + sample * g.input_size(), g, columns.data());
-      const ConstMatrixMap<T> dY(dy.data() + sample * out_channels() * g.column_cols(),
-                                 out_channels(), g.column_cols());
+      const T* output_grad = dy.data() + sample * output_size;
+      if (relu) {
+        Tensor<T>& masked = chunk_output_grads_[static_cast<size_t>(chunk)];
+        masked.resize({out_channels(), g.column_cols()});
+        const T* output = output_->data() + sample * output_size;
+        T* masked_grad = masked.data();
+        for (int64_t i = 0; i < output_size; ++i) {
+          const T gradient = output_grad[i];
+          masked_grad[i] = output[i] > 0 ? gradient : T(0);
+        }
+        output_grad = masked_grad;
+      }
+      const ConstMatrixMap<T> dY(output_grad, out_channels(), g.column_cols());
       P.leftCols(fan_in).noalias() += dY * cols.transpose();
       for (int64_t f = 0; f < out_channels(); ++f) {
         P(f, fan_in) += ordered_sum(dY.data() + f * g.column_cols(), g.column_cols());

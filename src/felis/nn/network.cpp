@@ -1,11 +1,27 @@
 #include "felis/nn/network.h"
 
 #include "felis/error.h"
+#include "felis/nn/conv2d.h"
 #include "felis/nn/layer_factory.h"
 
 #include <spdlog/fmt/fmt.h>
 
 namespace felis {
+namespace {
+
+// dx = dy where y > 0, else 0: ReLU's backward pass from its output y = max(x, 0), which
+// is positive exactly where x is.
+template <typename T>
+void relu_backward_from_output(const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx) {
+  assert(y.shape() == dy.shape());
+  dx.resize(dy.shape());
+  for (int64_t i = 0; i < dy.size(); ++i) {
+    const T gradient = dy[i];
+    dx[i] = y[i] > 0 ? gradient : T(0);
+  }
+}
+
+}  // namespace
 
 template <typename T>
 Network<T>::Network(Shape input_shape, OutputKind output)
@@ -18,8 +34,11 @@ void Network<T>::add(std::unique_ptr<Layer<T>> layer) {
   if (type == "dense" && !layers_.empty() && layers_.back()->config().value("type", "") == "flatten") {
     skipped_.back() = true;
   }
+  const bool after_conv = !layers_.empty() && dynamic_cast<Conv2d<T>*>(layers_.back().get());
   layers_.push_back(std::move(layer));
   skipped_.push_back(false);
+  fusable_relu_.push_back(type == "relu" && after_conv);
+  ran_fused_.push_back(false);
   outputs_.resize(layers_.size());
   gradients_.resize(layers_.size());
   input_shapes_.resize(layers_.size());
@@ -35,9 +54,19 @@ const Tensor<T>& Network<T>::forward_from(size_t first, const Tensor<T>& x,
                                           const PassContext& context) {
   assert(first < layers_.size());
   const Tensor<T>* input = &x;
+  std::fill(ran_fused_.begin(), ran_fused_.end(), false);
   for (size_t i = first; i < layers_.size(); ++i) {
     input_shapes_[i] = input->shape();
     if (skipped_[i]) continue;
+    if (i + 1 < layers_.size() && fusable_relu_[i + 1]) {
+      // The conv writes the ReLU's output; outputs_[i] stays unused.
+      static_cast<Conv2d<T>&>(*layers_[i]).forward_relu(*input, outputs_[i + 1], context);
+      ran_fused_[i + 1] = true;
+      input_shapes_[i + 1] = outputs_[i + 1].shape();
+      input = &outputs_[i + 1];
+      ++i;
+      continue;
+    }
     layers_[i]->forward(*input, outputs_[i], context);
     input = &outputs_[i];
   }
@@ -59,6 +88,22 @@ void Network<T>::backward(const Tensor<T>& dlogits, const PassContext& context,
     // skipped flatten that comes first.
     const bool needs_dx = input_gradients || (i > 0 && !(i == 1 && skipped_[0]));
     Tensor<T>* dx = needs_dx ? &gradients_[i] : nullptr;
+    if (ran_fused_[i]) {
+      // The ReLU ran inside the conv before it. Its own backward would read an input it
+      // never got, so the gradient is masked here by its output, as ReLU::backward does,
+      // unless the conv can take the ReLU's gradient and mask it on the way.
+      if (input_gradients || i == first) {
+        relu_backward_from_output(outputs_[i], *dy, gradients_[i]);
+        dy = &gradients_[i];
+        continue;
+      }
+      auto& conv = static_cast<Conv2d<T>&>(*layers_[i - 1]);
+      const bool conv_needs_dx = i - 1 > 0 && !(i - 1 == 1 && skipped_[0]);
+      conv.backward_relu(*dy, conv_needs_dx ? &gradients_[i - 1] : nullptr, context);
+      dy = &gradients_[i - 1];
+      --i;
+      continue;
+    }
     layers_[i]->backward(*dy, dx, context);
     dy = dx;
   }

@@ -71,6 +71,10 @@ private:
   // skipped_[i]: layer i is a flatten before a dense layer, which reads any input as
   // (N, D) anyway, so the batch is not copied.
   std::vector<bool> skipped_;
+  // fusable_relu_[i]: layer i is a ReLU after a Conv2d, which a pass starting at or before
+  // that conv runs inside the conv (Conv2d::forward_relu), saving a pass over the batch.
+  std::vector<bool> fusable_relu_;
+  std::vector<bool> ran_fused_;  // ran_fused_[i]: the last forward ran ReLU i that way
 };
 
 }  // namespace felis
