@@ -89,6 +89,42 @@ TEST(MaxPool, ForwardAndBackwardWithTie) {
                                    0, 0, 20, 0});
 }
 
+// Values from a set of three make many ties, including ties between the upper right and
+// the lower left pixel of a window. Odd sides leave a last row and column that no window
+// covers. The 2x2 kernel must pick the first maximum in row-major order everywhere.
+TEST(MaxPool, TwoByTwoTiesMatchRowMajorReference) {
+  ThreadPool pool(2);
+  const PassContext context{.pool = &pool, .training = true};
+  MaxPool2d<float> max_pool(/*kernel=*/2, /*stride=*/2);
+  const int64_t samples = 11, channels = 3, height = 7, width = 9;
+  Tensor<float> x({samples, channels, height, width});
+  std::mt19937_64 rng(4);
+  for (int64_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng() % 3);
+  Tensor<float> y;
+  max_pool.forward(x, y, context);
+  Tensor<float> dy(y.shape());
+  for (int64_t i = 0; i < dy.size(); ++i) dy[i] = static_cast<float>(i + 1);
+  Tensor<float> dx;
+  max_pool.backward(dy, &dx, context);
+
+  Tensor<float> expected_dx(x.shape());
+  expected_dx.set_zero();
+  int64_t o = 0;
+  for (int64_t plane = 0; plane < samples * channels; ++plane) {
+    for (int64_t i = 0; i < height / 2; ++i) {
+      for (int64_t j = 0; j < width / 2; ++j, ++o) {
+        int64_t best = (plane * height + 2 * i) * width + 2 * j;
+        for (const int64_t candidate : {best + 1, best + width, best + width + 1}) {
+          if (x[candidate] > x[best]) best = candidate;
+        }
+        ASSERT_EQ(y[o], x[best]) << "output " << o;
+        expected_dx[best] = dy[o];
+      }
+    }
+  }
+  for (int64_t i = 0; i < dx.size(); ++i) ASSERT_EQ(dx[i], expected_dx[i]) << "dx at " << i;
+}
+
 TEST(MaxPool, OverlappingWindowsShareAMaximum) {
   ThreadPool pool(1);
   const PassContext context{.pool = &pool, .training = true};

@@ -105,47 +105,55 @@ Shape MaxPool2d<T>::output_shape(const Shape& sample_input) const {
 
 namespace {
 
-// The common 2x2 window of stride 2 for one sample, with the general loop's tie rule:
-// the first maximum in row order wins. It works on a block of windows of a row pair in
-// two passes: the maximum of each row's pair of pixels, then the larger of the two rows'
-// maxima. Every select in a pass compares loaded values, which is what lets GCC 12
-// vectorize it; chained selects in one loop stay scalar branches.
+// The common 2x2 window of stride 2 for one sample. It runs on blocks of output rows in
+// two passes: the larger pixel of each column of a window, then the larger of a window's
+// two columns. Each pass is a loop of independent selects, which GCC 12 vectorizes, while
+// chained selects in one loop stay scalar branches. The first maximum in row-major order
+// wins, as in the general loop: on a tie between the columns, the one whose pixel comes
+// first.
+// NOTE: with a NaN in a window the choice can differ from the general loop's.
 template <typename T>
 void max_pool_2x2(const T* in, const Geometry& g, T* out, int32_t* where) {
-  constexpr int64_t kBlock = 64;
-  std::array<T, kBlock> upper_max;
-  std::array<T, kBlock> lower_max;
-  std::array<int32_t, kBlock> upper_right;  // 1 where the pair's right pixel is the maximum
-  std::array<int32_t, kBlock> lower_right;
-  const auto width = static_cast<int32_t>(g.width);
-  for (int64_t c = 0; c < g.channels; ++c) {
-    for (int64_t i = 0; i < g.out_height; ++i) {
+  constexpr int64_t kBlockValues = 256;
+  std::array<T, kBlockValues> column_max;        // (rows, 2 Wo) per block
+  std::array<int32_t, kBlockValues> column_arg;  // index in the sample of each column_max
+  const int64_t rows = g.channels * g.out_height;
+  const int64_t block_rows = std::max<int64_t>(1, kBlockValues / (2 * g.out_width));
+  for (int64_t first_row = 0; first_row < rows; first_row += block_rows) {
+    const int64_t row_count = std::min(block_rows, rows - first_row);
+    // Pass 1, per output row r = (c, i): the upper or lower pixel of each column.
+    for (int64_t r = 0; r < row_count; ++r) {
+      const int64_t c = (first_row + r) / g.out_height;
+      const int64_t i = (first_row + r) % g.out_height;
       const auto top = static_cast<int32_t>((c * g.height + 2 * i) * g.width);
-      for (int64_t first = 0; first < g.out_width; first += kBlock) {
-        const auto count = static_cast<int32_t>(std::min(kBlock, g.out_width - first));
-        const T* upper = in + top + 2 * first;
-        const T* lower = upper + width;
-        for (int32_t j = 0; j < count; ++j) {
-          const T a = upper[2 * j];
-          const T b = upper[2 * j + 1];
-          const T d = lower[2 * j];
-          const T e = lower[2 * j + 1];
-          upper_max[j] = b > a ? b : a;
-          upper_right[j] = b > a ? 1 : 0;
-          lower_max[j] = e > d ? e : d;
-          lower_right[j] = e > d ? 1 : 0;
-        }
-        const auto corner = static_cast<int32_t>(top + 2 * first);
-        for (int32_t j = 0; j < count; ++j) {
-          const bool lower_wins = lower_max[j] > upper_max[j];
-          out[first + j] = lower_wins ? lower_max[j] : upper_max[j];
-          where[first + j] =
-              corner + 2 * j + (lower_wins ? width + lower_right[j] : upper_right[j]);
-        }
+      const auto width = static_cast<int32_t>(g.width);
+      const T* upper = in + top;
+      const T* lower = upper + width;
+      T* values = column_max.data() + r * 2 * g.out_width;
+      int32_t* indices = column_arg.data() + r * 2 * g.out_width;
+      for (int32_t j = 0; j < static_cast<int32_t>(2 * g.out_width); ++j) {
+        const T a = upper[j];
+        const T b = lower[j];
+        values[j] = b > a ? b : a;
+        indices[j] = b > a ? top + width + j : top + j;
       }
-      out += g.out_width;
-      where += g.out_width;
     }
+    // Pass 2, over the block's windows in order: the left or right column.
+    const auto count = static_cast<int32_t>(row_count * g.out_width);
+    const T* values = column_max.data();
+    const int32_t* indices = column_arg.data();
+    for (int32_t k = 0; k < count; ++k) {
+      const T left = values[2 * k];
+      const T right = values[2 * k + 1];
+      const int32_t left_arg = indices[2 * k];
+      const int32_t right_arg = indices[2 * k + 1];
+      // Bitwise operators, because && and || would be branches that block vectorizing.
+      const bool take_right = (right > left) | ((right == left) & (right_arg < left_arg));
+      out[k] = take_right ? right : left;
+      where[k] = take_right ? right_arg : left_arg;
+    }
+    out += count;
+    where += count;
   }
 }
 
