@@ -10,6 +10,7 @@
 #include <cassert>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <numeric>
 #include <vector>
 
@@ -32,12 +33,17 @@ template <typename T>
 class Tensor {
 public:
   Tensor() = default;
-  explicit Tensor(Shape shape) { resize(std::move(shape)); }
+  explicit Tensor(const Shape& shape) { resize(shape); }
 
-  // Sets the shape; keeps the buffer's capacity, so a tensor reused across batches of one
-  // size allocates once. New elements are zero; old ones keep unspecified values.
-  void resize(Shape shape) {
-    shape_ = std::move(shape);
+  // Sets the shape; keeps the buffers' capacity, so a tensor reused across batches of one
+  // size allocates once. New elements are zero; old ones keep unspecified values. The
+  // overload for a braced list, resize({n, k}), builds no temporary Shape.
+  void resize(const Shape& shape) {
+    shape_ = shape;
+    data_.resize(static_cast<size_t>(element_count(shape_)));
+  }
+  void resize(std::initializer_list<int64_t> shape) {
+    shape_.assign(shape.begin(), shape.end());
     data_.resize(static_cast<size_t>(element_count(shape_)));
   }
   // Gives the same elements a new shape with the same element count; never reallocates.

@@ -39,15 +39,15 @@ void ThreadPool::stop() {
   workers_.clear();
 }
 
-void ThreadPool::run(int64_t count, const std::function<void(int64_t)>& task) {
+void ThreadPool::run_tasks(int64_t count, TaskRef task) {
   if (count <= 0) return;
   if (workers_.empty() || count == 1) {
-    for (int64_t i = 0; i < count; ++i) task(i);
+    for (int64_t i = 0; i < count; ++i) task.call(task.callable, i);
     return;
   }
   {
     std::lock_guard lock(mutex_);
-    task_ = &task;
+    task_ = task;
     task_count_ = count;
     next_task_ = 0;
     finished_tasks_ = 0;
@@ -57,17 +57,17 @@ void ThreadPool::run(int64_t count, const std::function<void(int64_t)>& task) {
   drain();
   std::unique_lock lock(mutex_);
   done_.wait(lock, [this] { return finished_tasks_ == task_count_; });
-  task_ = nullptr;
+  task_ = {};
 }
 
 // Takes tasks of the current run until none is left.
 void ThreadPool::drain() {
   std::unique_lock lock(mutex_);
-  while (task_ != nullptr && next_task_ < task_count_) {
+  while (task_.callable != nullptr && next_task_ < task_count_) {
     const int64_t i = next_task_++;
-    const auto* task = task_;
+    const TaskRef task = task_;
     lock.unlock();
-    (*task)(i);
+    task.call(task.callable, i);
     lock.lock();
     if (++finished_tasks_ == task_count_) done_.notify_all();
   }

@@ -7,7 +7,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,9 +26,23 @@ public:
 
   // Calls task(i) for every i in [0, count) and returns when all have finished.
   // Not reentrant: a task must not call run() on the same pool, and must not throw.
-  void run(int64_t count, const std::function<void(int64_t)>& task);
+  // Takes the callable by reference, unlike a std::function, which allocates for a
+  // lambda with more than two captures, so a training step allocates nothing here.
+  template <typename Task>
+  void run(int64_t count, const Task& task) {
+    run_tasks(count, TaskRef{.callable = &task, .call = [](const void* callable, int64_t i) {
+                               (*static_cast<const Task*>(callable))(i);
+                             }});
+  }
 
 private:
+  // A callable and the function that calls it with a task number.
+  struct TaskRef {
+    const void* callable = nullptr;
+    void (*call)(const void* callable, int64_t i) = nullptr;
+  };
+
+  void run_tasks(int64_t count, TaskRef task);
   void work_loop();
   void drain();
   void stop();  // wakes and joins every worker, then clears the list
@@ -38,7 +51,7 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  const std::function<void(int64_t)>* task_ = nullptr;
+  TaskRef task_;  // the current run's task; callable is null between runs
   int64_t task_count_ = 0;
   int64_t next_task_ = 0;
   int64_t finished_tasks_ = 0;
