@@ -357,15 +357,22 @@ void Conv2d<T>::run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassConte
     }
   });
 
+  // The sum over chunks, in chunk order for every element, split by filters across tasks.
   auto dW = weights_grad_.matrix();
   auto db = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias_grad_.data(), out_channels());
-  dW = chunk_grads_[0].matrix().leftCols(fan_in);
-  db = chunk_grads_[0].matrix().col(fan_in);
-  for (int64_t chunk = 1; chunk < chunks; ++chunk) {
-    const auto P = std::as_const(chunk_grads_[static_cast<size_t>(chunk)]).matrix();
-    dW += P.leftCols(fan_in);
-    db += P.col(fan_in);
-  }
+  context.pool->run(chunk_count(out_channels(), kConvReduceFilters), [&](int64_t task) {
+    const int64_t first = task * kConvReduceFilters;
+    const int64_t rows = std::min(kConvReduceFilters, out_channels() - first);
+    const auto P0 = std::as_const(chunk_grads_[0]).matrix().middleRows(first, rows);
+    dW.middleRows(first, rows) = P0.leftCols(fan_in);
+    db.segment(first, rows) = P0.col(fan_in);
+    for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+      const auto P =
+          std::as_const(chunk_grads_[static_cast<size_t>(chunk)]).matrix().middleRows(first, rows);
+      dW.middleRows(first, rows) += P.leftCols(fan_in);
+      db.segment(first, rows) += P.col(fan_in);
+    }
+  });
 }
 
 template <typename T>

@@ -88,6 +88,10 @@ private:
 // NOTE: chosen to keep two threads busy on batches of 32 to 64, and not tuned further.
 inline constexpr int64_t kConvChunkSamples = 4;
 
+// Filters per task when Conv2d::backward sums the chunks' partial gradients. Every
+// element is summed in chunk order whatever the split, so this sets only the task size.
+inline constexpr int64_t kConvReduceFilters = 8;
+
 // Bounds that Conv2d::from_config accepts.
 inline constexpr int64_t kMaxConvChannels = 65536;
 inline constexpr int64_t kMaxConvKernel = 64;

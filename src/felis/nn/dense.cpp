@@ -103,15 +103,22 @@ void Dense<T>::backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& c
     if (dx != nullptr) dx->row_block(first, rows).noalias() = dY * W;
   });
 
+  // The sum over chunks, in chunk order for every element, split by units across tasks.
   auto dW = weights_grad_.matrix();
   auto db = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias_grad_.data(), units());
-  dW = chunk_grads_[0].matrix().leftCols(inputs());
-  db = chunk_grads_[0].matrix().col(inputs());
-  for (int64_t chunk = 1; chunk < chunks; ++chunk) {
-    const auto P = chunk_grads_[static_cast<size_t>(chunk)].matrix();
-    dW += P.leftCols(inputs());
-    db += P.col(inputs());
-  }
+  context.pool->run(chunk_count(units(), kDenseReduceUnits), [&](int64_t task) {
+    const int64_t first = task * kDenseReduceUnits;
+    const int64_t rows = std::min(kDenseReduceUnits, units() - first);
+    const auto P0 = std::as_const(chunk_grads_[0]).matrix().middleRows(first, rows);
+    dW.middleRows(first, rows) = P0.leftCols(inputs());
+    db.segment(first, rows) = P0.col(inputs());
+    for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+      const auto P =
+          std::as_const(chunk_grads_[static_cast<size_t>(chunk)]).matrix().middleRows(first, rows);
+      dW.middleRows(first, rows) += P.leftCols(inputs());
+      db.segment(first, rows) += P.col(inputs());
+    }
+  });
 }
 
 template <typename T>

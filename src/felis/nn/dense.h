@@ -49,4 +49,8 @@ private:
 // threads on small batches; larger ones spare Eigen repacking W for every chunk.
 inline int64_t dense_chunk_rows(int64_t n) { return std::max<int64_t>(16, (n / 8 + 7) / 8 * 8); }
 
+// Units per task when Dense::backward sums the chunks' partial gradients. Every element
+// is summed in chunk order whatever the split, so this sets only the task size.
+inline constexpr int64_t kDenseReduceUnits = 16;
+
 }  // namespace felis
