@@ -127,9 +127,10 @@ def _run_section(run):
         "",
         f"Measured {run['date']} by `{run['command']}`: {run['repeats']} "
         f"repetition{'s' if run['repeats'] != 1 else ''} of every program, felis and its "
-        f"peers alternating, on {run['threads']} threads. Load average (1 minute) "
-        f"{run['load_before']:.2f} before the run and {run['load_after']:.2f} after it; other "
-        "processes on the machine slow every program and widen the spread.",
+        f"peers alternating, on {run['threads']} threads. The 1-minute load average was "
+        f"{run['load_before']:.2f} before the run, {run['load_after']:.2f} after it and at most "
+        f"{run['load_max']:.2f} at the start of a program. Other processes on the machine "
+        "slow every program, PyTorch's spinning OpenMP threads most, and widen the spread.",
         "",
         "Times are medians over the repetitions, with the minimum and maximum in brackets "
         "when there are several. \"Whole process\" is the wall time of the program's "
@@ -137,6 +138,11 @@ def _run_section(run):
         "timer around its training loop. A speed-up is the peer's time divided by "
         "felis's. Peak RSS is the process's maximum resident set from `wait4`.",
     ]
+    if run["load_max"] > run["usable_cpus"]:
+        lines += ["", f"**Busy machine:** the load average reached {run['load_max']:.2f} on "
+                      f"{run['usable_cpus']} CPUs, so other processes took CPU time from the "
+                      "programs measured here. Treat the ratios, above all those against "
+                      "PyTorch, as unreliable and measure again on an idle machine."]
     if run["quick"]:
         lines += ["", "**Quick run:** fewer iterations and epochs than the works below name, "
                       "so the times, accuracies and targets are a smoke test only."]
@@ -174,7 +180,7 @@ def _machine_section(machine, build, peer_versions):
         f"| ISA flags | {' '.join(machine['isa_flags']) or 'none of note'} |",
         f"| memory | {_bytes(memory) if memory else 'n/a'} |",
         f"| kernel | Linux {machine['kernel']} |",
-        f"| felis checkout | {felis} |",
+        f"| felis checkout at the start | {felis} |",
         f"| compiler | {build['compiler'] or 'n/a'}, build type {build['build_type'] or 'n/a'} |",
         f"| Eigen | {build['eigen'] or 'n/a'} |",
         f"| numpy | {peer_versions.get('numpy', 'n/a')} |",

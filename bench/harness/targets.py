@@ -23,7 +23,12 @@ class Target:
 
 
 def percent(fraction):
+    """Return a fraction as a percent rounded to two decimals, as the course prints it."""
     return round(100 * fraction, 2)
+
+
+def percent_text(fraction):
+    return f"{100 * fraction:.2f} %"
 
 
 def costs_match(costs, reference):
@@ -77,8 +82,8 @@ def accuracy_kept(work, felis, peer):
     if felis_accuracy is None or peer_accuracy is None:
         return False, "a test accuracy is missing"
     if felis_accuracy < peer_accuracy - ACCURACY_TOLERANCE:
-        return False, (f"felis's test accuracy {percent(felis_accuracy)} % is more than 0.5 "
-                       f"points below the peer's {percent(peer_accuracy)} %")
+        return False, (f"felis's test accuracy {percent_text(felis_accuracy)} is more than 0.5 "
+                       f"points below the peer's {percent_text(peer_accuracy)}")
     return True, ""
 
 
@@ -120,7 +125,7 @@ def check_targets(combined):
                   and versus_sklearn >= 5)
         targets.append(Target(
             "softmax", "to >= 84 % test accuracy, >= 5x scikit-learn, whole process",
-            passed, f"{_ratio_text(versus_sklearn)}, test accuracy {percent(accuracy)} %"))
+            passed, f"{_ratio_text(versus_sklearn)}, test accuracy {percent_text(accuracy)}"))
     if "cnn" in combined:
         targets.extend(_cnn_targets(combined["cnn"]))
     return targets
@@ -131,7 +136,7 @@ def _accuracy_pair(figures):
     test = figures.get("test_accuracy")
     if train is None or test is None:
         return "n/a"
-    return f"{percent(train)} % / {percent(test)} %"
+    return f"{percent_text(train)} / {percent_text(test)}"
 
 
 def _cnn_targets(work):
@@ -142,8 +147,8 @@ def _cnn_targets(work):
     inference = rate_ratio(felis, torch, "inference_images_per_second")
     memory = (felis["peak_rss_bytes"] / torch["peak_rss_bytes"]
               if torch.get("peak_rss_bytes") else None)
-    accuracy_text = (f"test accuracy {percent(felis.get('test_accuracy') or 0)} % against "
-                     f"{percent(torch.get('test_accuracy') or 0)} %")
+    accuracy_text = (f"test accuracy {percent_text(felis.get('test_accuracy') or 0)} against "
+                     f"{percent_text(torch.get('test_accuracy') or 0)}")
     inference_text = _ratio_text(inference)
     if felis.get("inference_rate_source") != "reported":
         inference_text += " (felis's rate estimated from the whole evaluate process)"
