@@ -29,11 +29,11 @@ TEMPLATE_TAIL = """
 
 ## What stands between felis and the floor
 
-Not written yet. For each work, this section should explain what keeps felis from the
-fraction of the arithmetic floor measured above, from a profile rather than a guess:
-memory traffic (a pixel matrix larger than the L2 cache), passes that could be fused,
-element-wise steps, and how well the work splits over the two threads. `bench/run`
-never rewrites this section.
+Not written yet. For each work, this section should explain, from a profile rather than
+a guess, what keeps felis from the arithmetic floor measured above. Candidates are memory
+traffic (a pixel matrix larger than the L2 cache), passes that could be fused,
+element-wise steps, and how well the work splits over the two threads. `bench/run` never
+rewrites this section.
 """
 
 
@@ -130,7 +130,8 @@ def _run_section(run):
         f"peers alternating, on {run['threads']} threads. The 1-minute load average was "
         f"{run['load_before']:.2f} before the run, {run['load_after']:.2f} after it and at most "
         f"{run['load_max']:.2f} at the start of a program. Other processes on the machine "
-        "slow every program, PyTorch's spinning OpenMP threads most, and widen the spread.",
+        "slow every program and widen the spread. They slow PyTorch most, because its "
+        "OpenMP threads spin while they wait for each other.",
         "",
         "Times are medians over the repetitions, with the minimum and maximum in brackets "
         "when there are several. \"Whole process\" is the wall time of the program's "
