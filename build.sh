@@ -3,6 +3,9 @@
 #
 #   ./build.sh run [--data DIR]   install what is missing, build, run the main job
 #   ./build.sh test               install what is missing, build, run the test suite
+#   ./build.sh bench [ARGS]       install what is missing, build, run bench/run ARGS: felis
+#                                 against numpy, scikit-learn and PyTorch, into
+#                                 docs/benchmarks.md (bench/run --help)
 #
 # The main job runs felis study on Fashion-MNIST (Debian package dataset-fashion-mnist).
 # Where the course's cat / non-cat data is found (--data DIR, the FELIS_DATA variable, or
@@ -19,7 +22,7 @@ packages=(
 )
 
 usage() {
-  echo "usage: $0 run [--data DIR] | test" >&2
+  echo "usage: $0 run [--data DIR] | test | bench [bench/run options]" >&2
   exit 2
 }
 
@@ -116,6 +119,13 @@ case "$command" in
     awk 'previous ~ /: Skipped$/ { print "skipped: " $0 } { previous = $0 }' \
       "$root/build/release/Testing/Temporary/LastTest.log" 2>/dev/null | sort -u || true
     exit $status
+    ;;
+  bench)
+    # The peers' Python libraries are Debian packages too.
+    packages+=(python3-numpy python3-h5py python3-sklearn python3-torch python3-threadpoolctl)
+    install_packages
+    build
+    exec "$root/bench/run" "$@"
     ;;
   *) usage ;;
 esac

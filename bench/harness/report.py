@@ -227,7 +227,7 @@ def _floor_section(gemm, peak):
         f"99.9 % of it | {per_iteration_course4 / 1e6:.1f} MFLOP per iteration, "
         f"{_gflop(2500 * per_iteration_course4)} for 2500 |",
         f"| softmax regression | forward and weight gradient of the 784 x 10 layer per "
-        f"image and pass; felis makes 15 passes (epochs), scikit-learn at least one per "
+        f"image and pass; felis makes 10 passes (epochs), scikit-learn at least one per "
         f"lbfgs iteration | {works.softmax_flops_per_image_pass():,} FLOP per image and "
         f"pass |",
         f"| CNN, training | forward, weight gradients, and input gradients of every layer "

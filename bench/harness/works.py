@@ -159,11 +159,14 @@ def programs(work, setup):
                                         ("numpy-float32", "numpy float32"))]
         felis_label = "felis float32"
     elif work == "softmax":
+        # The preset's schedule (15 epochs in float64) reaches 84.4-84.5 %; 10 epochs in
+        # float32 with a faster decay reach 84.2-84.3 % over seeds 1-3 in two thirds of the time.
         felis = felis_train(setup, work, "--data", setup.fashion_data, "--model", "softmax",
-                            *(["--epochs", "1"] if quick else []))
+                            "--precision", "float32", "--lr-decay", "0.65",
+                            "--epochs", "1" if quick else "10")
         peers = [("sklearn-lbfgs", "scikit-learn lbfgs",
                   setup.peer("softmax.py", "--max-iter", "10" if quick else "100"))]
-        felis_label = "felis float64, SGD"
+        felis_label = "felis float32, SGD, 10 epochs"
     elif work == "cnn":
         epochs = "1" if quick else "3"
         model = setup.scratch_file("cnn.h5")
