@@ -90,12 +90,14 @@ TEST_P(PixelGram, EqualsTheProductOfTheScaledImages) {
 INSTANTIATE_TEST_SUITE_P(Sides, PixelGram, ::testing::Values(8, 7, 40));
 
 TEST(PixelGramBytes, SaturatedImagesStayExact) {
-  // Every byte 255: the largest products, where an overflow would show first.
-  Dataset data = fixtures::synthetic_dataset(3, 64, 3, 2, 1);
+  // Every byte 255 on 256 x 256 x 3 images: 196,608 products of 255^2, whose sum
+  // passes 2^31 within one vector block, where an overflow would show first.
+  Dataset data = fixtures::synthetic_dataset(3, 256, 3, 2, 1);
   std::fill(data.pixels.begin(), data.pixels.end(), uint8_t{255});
   ThreadPool pool(1);
   const auto gram = pixel_gram<double>(data, pool);
-  EXPECT_EQ(gram(0, 2), 64.0 * 64 * 3);
+  EXPECT_EQ(gram(0, 2), 256.0 * 256 * 3);
+  EXPECT_EQ(gram(1, 1), 256.0 * 256 * 3);
 }
 
 TEST(SpanDescent, LogisticRegressionMatchesThePixelPath) {
@@ -140,6 +142,10 @@ TEST(SpanDescent, AppliesOnlyToPlainFullBatchDescentOnFewImages) {
   EXPECT_EQ(layer(changed), -1);
   changed = plain;
   changed.augment = Pipeline::parse("shift:1");
+  EXPECT_EQ(layer(changed), -1);
+  // 2 steps of 1 unit do not pay for G of 24 images.
+  changed = plain;
+  changed.iterations = 2;
   EXPECT_EQ(layer(changed), -1);
 
   // 100 images of 8 x 8 x 1: more than one image for every two pixels.

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace felis {
 
@@ -30,26 +32,31 @@ const Codecs& codecs() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Where the build put it, else beside the program, for a felis copied elsewhere
-    // together with the module.
-    void* module = dlopen(FELIS_CODECS_MODULE, RTLD_NOW | RTLD_LOCAL);
-    if (module == nullptr) {
-      failure = dlerror();
-      std::error_code error;
-      const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
-      if (error) return;
-      const auto beside = program.parent_path() / kModuleName;
-      module = dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (module == nullptr) return;
-      failure.clear();
+    // together with the module. Each failed candidate adds its reason to the message.
+    std::vector<std::string> candidates{FELIS_CODECS_MODULE};
+    std::error_code error;
+    const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) candidates.push_back((program.parent_path() / kModuleName).string());
+    for (const auto& candidate : candidates) {
+      void* module = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (module == nullptr) {
+        failure += fmt::format("{}{}", failure.empty() ? "" : "; ", dlerror());
+        continue;
+      }
+      loaded.read = reinterpret_cast<ReadFunction>(dlsym(module, "felis_read_image_file"));
+      loaded.encode = reinterpret_cast<EncodeFunction>(dlsym(module, "felis_encode_image"));
+      if (loaded.read != nullptr && loaded.encode != nullptr) {
+        failure.clear();
+        return;
+      }
+      failure += fmt::format("{}{}: not felis's codecs module", failure.empty() ? "" : "; ",
+                             candidate);
     }
-    loaded.read = reinterpret_cast<ReadFunction>(dlsym(module, "felis_read_image_file"));
-    loaded.encode = reinterpret_cast<EncodeFunction>(dlsym(module, "felis_encode_image"));
-    if (loaded.read == nullptr || loaded.encode == nullptr) failure = "a function is missing";
   });
   if (!failure.empty()) {
-    throw Error(fmt::format("cannot load felis's image codecs from {} ({}); rebuild felis "
-                            "with ./build.sh, or put {} beside the felis program",
-                            FELIS_CODECS_MODULE, failure, kModuleName));
+    throw Error(fmt::format("cannot load felis's image codecs ({}); rebuild felis with "
+                            "./build.sh, or put {} beside the felis program",
+                            failure, kModuleName));
   }
   return loaded;
 }

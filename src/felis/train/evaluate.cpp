@@ -19,7 +19,7 @@ template <typename T>
 int64_t predict_batch_size(const Dataset& data) {
   constexpr int64_t kBatchBytes = 8 << 20;
   const int64_t image_bytes = std::max<int64_t>(1, data.image_size()) * int64_t{sizeof(T)};
-  return std::clamp<int64_t>(kBatchBytes / image_bytes, 16, 1024);
+  return std::clamp<int64_t>(kBatchBytes / image_bytes, 16, 256);
 }
 
 }  // namespace

@@ -76,7 +76,9 @@ int64_t dot_shifted(const uint8_t* a, const int8_t* b_shifted, int64_t a_sum, in
     for (p = start; p < end; p += 64) {
       sum = _mm512_dpbusd_epi32(sum, _mm512_loadu_si512(a + p), _mm512_loadu_si512(b_shifted + p));
     }
-    total += _mm512_reduce_add_epi32(sum);
+    // Each lane fits an int32, but the sum of 16 lanes may not: add them as int64.
+    total += _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(sum))) +
+             _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(sum, 1)));
   }
   for (; p < d; ++p) total += int64_t{a[p]} * int64_t{b_shifted[p]};
   return total;
@@ -125,8 +127,13 @@ int span_descent_layer(Network<T>& network, const Dataset& train, const TrainOpt
   }
   const int first = network.layer(0).config().value("type", "") == "flatten" ? 1 : 0;
   if (static_cast<size_t>(first) >= network.layer_count()) return -1;
-  return network.layer(static_cast<size_t>(first)).config().value("type", "") == "dense" ? first
-                                                                                        : -1;
+  const auto config = network.layer(static_cast<size_t>(first)).config();
+  if (config.value("type", "") != "dense") return -1;
+  // G costs about N^2 D / 2 byte products once, and each pixel step about 4 N D K
+  // floating-point operations: the Gram path pays off only over enough steps.
+  const int64_t steps = options.iterations > 0 ? options.iterations : options.epochs;
+  const int64_t units = config.value("units", int64_t{1});
+  return steps * units * 8 >= train.count ? first : -1;
 }
 
 template <typename T>

@@ -106,17 +106,6 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
   std::vector<int32_t> labels;
   Dataset augmented;  // the step's augmented images
   std::vector<int64_t> augmented_order;
-  // Full-batch plain descent of a network that opens with a dense layer runs on the Gram
-  // matrix of the images when there are far fewer images than pixels (span_descent.h).
-  const int span_layer = options.allow_gram ? span_descent_layer(network, train, options) : -1;
-  std::optional<SpanDescent<T>> span;
-  if (span_layer >= 0) {
-    span.emplace(network, span_layer, train, permutation, pool);
-    labels = train.labels;
-  } else if (full_batch && !augment) {
-    make_batch(train, order, x, labels, permutation);
-  }
-
   // Model and optimizer.
   const PassContext context{.pool = &pool, .training = true};
   const auto parameters = network.parameters();
@@ -128,6 +117,17 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
 
   TrainResult result;
   const auto start = Clock::now();
+  // Full-batch plain descent of a network that opens with a dense layer runs on the Gram
+  // matrix of the images when there are far fewer images than pixels (span_descent.h).
+  const int span_layer = options.allow_gram ? span_descent_layer(network, train, options) : -1;
+  std::optional<SpanDescent<T>> span;
+  if (span_layer >= 0) {
+    span.emplace(network, span_layer, train, permutation, pool);
+    labels = train.labels;
+  } else if (full_batch && !augment) {
+    make_batch(train, order, x, labels, permutation);
+  }
+
   double scoring_seconds = 0.0;
   double cost_sum = 0.0;
   int64_t cost_terms = 0;
