@@ -17,7 +17,7 @@ namespace felis {
 
 namespace {
 
-// The Gram path pays N^2 D / 2 integer operations once and saves about 2 N D K floating
+// The Gram path pays N^2 D / 2 integer operations once and saves about 4 N D K floating
 // point ones per step, so it needs N well below D; G must also stay small in memory.
 constexpr int64_t kMaxSpanImages = 4096;
 
@@ -64,7 +64,7 @@ ShiftedImages shifted_images(const Dataset& data) {
 }
 
 // dot_bytes(a, b) for image j given as b - 128: 64 byte products per instruction. Each
-// 32-bit lane gains at most 4 * 255 * 128 per step, so an int32 holds 4096 steps.
+// 32-bit lane gains at most 4 * 255 * 128 per step, so an int32 has room for 4096 steps.
 int64_t dot_shifted(const uint8_t* a, const int8_t* b_shifted, int64_t a_sum, int64_t d) {
 #ifdef __AVX512VNNI__
   constexpr int64_t kBlock = 4096 * 64;
