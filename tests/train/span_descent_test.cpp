@@ -100,27 +100,27 @@ TEST(PixelGramBytes, SaturatedImagesStayExact) {
   EXPECT_EQ(gram(1, 1), 256.0 * 256 * 3);
 }
 
-TEST(SpanDescent, LogisticRegressionMatchesThePixelPath) {
+TEST(SpanDescent, LogregMatchesPixelPath) {
   const Dataset data = small_images();
   expect_same_training(train_path("logreg", Init::zeros, true, data),
                        train_path("logreg", Init::zeros, false, data));
 }
 
-TEST(SpanDescent, DeeperNetworkFromRandomWeightsMatchesThePixelPath) {
+TEST(SpanDescent, DeepNetworkMatchesPixelPath) {
   const Dataset data = small_images();
   const std::string spec = "flatten, dense:6, relu, dense:4, relu, dense:1";
   expect_same_training(train_path(spec, Init::he, true, data),
                        train_path(spec, Init::he, false, data));
 }
 
-TEST(SpanDescent, SoftmaxWithPermutedPixelsMatchesThePixelPath) {
+TEST(SpanDescent, PermutedSoftmaxMatchesPixelPath) {
   const Dataset data = small_images(3);
   const auto permutation = pixel_permutation(7, data.height * data.width);
   expect_same_training(train_path("flatten, dense:3", Init::he, true, data, permutation),
                        train_path("flatten, dense:3", Init::he, false, data, permutation));
 }
 
-TEST(SpanDescent, AppliesOnlyToPlainFullBatchDescentOnFewImages) {
+TEST(SpanDescent, AppliesToPlainFullBatchOnly) {
   const Dataset data = small_images();
   Model model = make_model("logreg", data, Init::zeros);
   auto layer = [&](const TrainOptions& options) {
