@@ -261,7 +261,7 @@ TITLES = {
     "course4": ("Course 4-layer network",
                 "cat / non-cat, layers [12288, 20, 7, 5, 1], the course's seed-1 draws, rate "
                 "0.0075, full batch, 2500 iterations; costs at iterations 0 and 2400. felis "
-                "in float32 against the course's float64 numpy. The numpy scripts follow the "
+                "in float64 (the Gram path; float32 runs on the pixels) against the course's float64 numpy. The numpy scripts follow the "
                 "course's code, which also computes the unused gradient of the input pixels."),
     "softmax": ("Softmax regression",
                 "Fashion-MNIST (60,000 training, 10,000 test images), pixels / 255. felis "

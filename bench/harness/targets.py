@@ -113,7 +113,7 @@ def check_targets(combined):
         reached = accuracies_reach(felis, COURSE4_COURSE_ACCURACY)
         passed = reached and versus_numpy is not None and versus_numpy >= 6
         targets.append(Target(
-            "course4", "float32 >= 6x numpy float64, whole process, at >= 98.56 % / 80 %",
+            "course4", "felis >= 6x numpy float64 (felis in float64), whole process, at >= 98.56 % / 80 %",
             passed, f"{_ratio_text(versus_numpy)}, accuracies {_accuracy_pair(felis)} "
                     f"({'reached' if reached else 'below the course'})"))
     if "softmax" in combined:

@@ -151,13 +151,13 @@ def programs(work, setup):
     elif work == "course4":
         iterations = "200" if quick else "2500"
         felis = felis_train(setup, work, "--data", setup.cat_data, "--model", "course-4layer",
-                            "--init", "course", "--seed", "1", "--precision", "float32",
+                            "--init", "course", "--seed", "1", "--precision", "float64",
                             "--iterations", iterations, "--learning-rate", "0.0075")
         peers = [(variant, label, setup.peer("course4.py", "--variant", variant,
                                              "--iterations", iterations))
                  for variant, label in (("numpy-float64", "numpy float64 (the course)"),
                                         ("numpy-float32", "numpy float32"))]
-        felis_label = "felis float32"
+        felis_label = "felis float64 (Gram path)"
     elif work == "softmax":
         # The preset's schedule (15 epochs in float64) reaches 84.4-84.5 %; 10 epochs in
         # float32 with a faster decay reach 84.2-84.3 % over seeds 1-3 in two thirds of the time.

@@ -36,7 +36,7 @@ CourseRun run_course(Precision precision, const std::string& preset = "logreg",
                                .learning_rate = learning_rate,
                                .threads = 2,
                                .allow_gram = allow_gram});
-  EXPECT_EQ(result.gram, allow_gram);
+  EXPECT_EQ(result.gram, allow_gram && precision == Precision::float64);
   CourseRun run;
   for (const auto& record : result.costs) run.costs[record.iteration] = record.cost;
   ThreadPool pool(2);
@@ -112,14 +112,13 @@ TEST_F(Course, FourLayerReproducesPublishedCosts) {
   EXPECT_EQ(run.test_correct, 40);
 }
 
-// In float32 the same network follows another trajectory, on the pixels (cost 0.088314 at
-// 2400, 206 and 40 correct) as on the Gram matrix (0.074712, 207 and 40): rounding
-// decides which of the few borderline training images end up on the right side.
-TEST_F(Course, FourLayerInFloat32KeepsTheTestAccuracy) {
+// In float32, which trains on the pixels, the same network drifts from the published curve
+// (cost 0.088314 at 2400) but keeps the course's accuracies.
+TEST_F(Course, FourLayerInFloat32KeepsTheAccuracies) {
   const CourseRun run = run_course(Precision::float32, "course-4layer", 2500, 0.0075);
   EXPECT_NEAR(run.costs.at(0), 0.771749, 1e-6);
-  EXPECT_NEAR(run.costs.at(2400), 0.074712, 1e-5);
-  EXPECT_EQ(run.train_correct, 207);
+  EXPECT_NEAR(run.costs.at(2400), 0.088314, 1e-5);
+  EXPECT_EQ(run.train_correct, 206);
   EXPECT_EQ(run.test_correct, 40);
 }
 

@@ -153,6 +153,10 @@ TEST(SpanDescent, AppliesToPlainFullBatchOnly) {
   Model gray = make_model("logreg", many, Init::zeros);
   EXPECT_EQ(gray.visit([&](auto& network) { return span_descent_layer(network, many, plain); }),
             -1);
+  Model single = build_model({.preset = "logreg", .precision = Precision::float32},
+                             {data.channels, data.height, data.width}, data.class_names);
+  EXPECT_EQ(single.visit([&](auto& network) { return span_descent_layer(network, data, plain); }),
+            -1);
   Model conv = make_model("conv:2:3, relu, flatten, dense:1", data, Init::he);
   EXPECT_EQ(conv.visit([&](auto& network) { return span_descent_layer(network, data, plain); }),
             -1);

@@ -23,7 +23,7 @@
 namespace felis {
 
 // The layer index of the first dense layer when `options` and the shapes allow the Gram
-// path: full batch, no augmentation, plain gradient descent, no L2 and no clipping, a
+// path: a float64 network, full batch, no augmentation, plain gradient descent, no L2 and no clipping, a
 // network that starts with a dense layer (after an optional flatten), and at most one
 // image for every two pixels, and at most 4096 images. Otherwise -1.
 template <typename T>
