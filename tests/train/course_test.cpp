@@ -21,8 +21,8 @@ struct CourseRun {
   int64_t test_correct = 0;
 };
 
-// allow_gram false trains on the pixels; true lets full-batch descent run on the Gram
-// matrix of the 209 training images (span_descent.h), which every run here qualifies for.
+// With allow_gram false the run trains on the pixels. With it true, float64 runs train on
+// the Gram matrix of the 209 training images (span_descent.h).
 CourseRun run_course(Precision precision, const std::string& preset = "logreg",
                      int64_t iterations = 2000, double learning_rate = 0.005,
                      bool allow_gram = true) {

@@ -22,10 +22,11 @@
 
 namespace felis {
 
-// The layer index of the first dense layer when `options` and the shapes allow the Gram
-// path: a float64 network, full batch, no augmentation, plain gradient descent, no L2 and no clipping, a
-// network that starts with a dense layer (after an optional flatten), and at most one
-// image for every two pixels, and at most 4096 images. Otherwise -1.
+// Returns the index of the first dense layer when the Gram path applies, else -1.
+// It applies to a float64 network that starts with a dense layer (after an optional
+// flatten), trained by plain full-batch descent without augmentation, L2 or clipping.
+// The data must have at most one image for every two pixels and at most 4096 images, and
+// the run enough steps to repay G.
 template <typename T>
 int span_descent_layer(Network<T>& network, const Dataset& train, const TrainOptions& options);
 
