@@ -17,7 +17,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 packages=(
   cmake g++ make pkg-config
   libeigen3-dev libhdf5-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev gnuplot-nox zlib1g-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev gnuplot-nox zlib1g-dev libdnnl-dev
   googletest libgtest-dev libbenchmark-dev dataset-fashion-mnist
 )
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
 #include <utility>
 
 namespace felis {
@@ -268,8 +269,14 @@ void Conv2d<T>::run_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext&
                    (height + 2 * padding() - kernel()) / stride() + 1,
                    (width + 2 * padding() - kernel()) / stride() + 1};
   const int64_t n = x.dim(0);
-  const int64_t chunks = chunk_count(n, kConvChunkSamples);
   y.resize({n, out_channels(), g.out_height, g.out_width});
+  const detail::ConvSizes sizes{g.channels, g.height,  g.width,      out_channels(), g.kernel,
+                                g.stride,   g.padding, g.out_height, g.out_width};
+  forward_ran_onednn_ =
+      engine_ == ConvEngine::onednn && run_onednn_forward(x, y, context, relu, sizes);
+  if (forward_ran_onednn_) return;
+
+  const int64_t chunks = chunk_count(n, kConvChunkSamples);
   if (chunk_columns_.size() < static_cast<size_t>(chunks)) chunk_columns_.resize(chunks);
 
   const ConstMatrixMap<T> W = std::as_const(weights_).matrix();
@@ -306,6 +313,10 @@ void Conv2d<T>::run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassConte
                              bool relu) {
   assert(input_ != nullptr);
   assert(input_->dim(0) >= 1);
+  if (forward_ran_onednn_) {
+    run_onednn_backward(dy, dx, context, relu);
+    return;
+  }
   const Tensor<T>& x = *input_;
   const Geometry g{in_channels(), x.dim(2), x.dim(3), kernel(), stride(), padding(),
                    dy.dim(2), dy.dim(3)};
@@ -373,6 +384,56 @@ void Conv2d<T>::run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassConte
       db.segment(first, rows) += P.col(fan_in);
     }
   });
+}
+
+template <typename T>
+bool Conv2d<T>::run_onednn_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context,
+                                   bool relu, const detail::ConvSizes& sizes) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    auto& convolution = onednn_.convolution;
+    if (!convolution || convolution->sizes() != sizes) {
+      if (onednn_.unsupported == sizes) return false;
+      convolution = detail::OneDnnConvolution::create(sizes, kOneDnnChunkSamples);
+      if (!convolution) {
+        onednn_.unsupported = sizes;
+        return false;
+      }
+    }
+    const int64_t n = x.dim(0);
+    if (!convolution->begin_forward(n, weights_.data())) return false;
+    const int64_t input_size = sizes.channels * sizes.height * sizes.width;
+    const int64_t output_size = sizes.filters * sizes.out_height * sizes.out_width;
+    context.pool->run(chunk_count(n, kOneDnnChunkSamples), [&](int64_t chunk) {
+      const int64_t first = chunk * kOneDnnChunkSamples;
+      convolution->forward_chunk(chunk, x.data() + first * input_size, bias_.data(),
+                                 y.data() + first * output_size, relu);
+    });
+    return true;
+  }
+}
+
+template <typename T>
+void Conv2d<T>::run_onednn_backward(const Tensor<T>& dy, Tensor<T>* dx,
+                                    const PassContext& context, bool relu) {
+  if constexpr (std::is_same_v<T, float>) {
+    detail::OneDnnConvolution& convolution = *onednn_.convolution;
+    const detail::ConvSizes& sizes = convolution.sizes();
+    const int64_t n = input_->dim(0);
+    assert(dy.shape() == (Shape{n, sizes.filters, sizes.out_height, sizes.out_width}));
+    if (dx != nullptr) dx->resize(input_->shape());
+    convolution.begin_backward(weights_.data());
+    const int64_t input_size = sizes.channels * sizes.height * sizes.width;
+    const int64_t output_size = sizes.filters * sizes.out_height * sizes.out_width;
+    context.pool->run(chunk_count(n, kOneDnnChunkSamples), [&](int64_t chunk) {
+      const int64_t first = chunk * kOneDnnChunkSamples;
+      convolution.backward_chunk(chunk, dy.data() + first * output_size,
+                                 relu ? output_->data() + first * output_size : nullptr,
+                                 dx != nullptr ? dx->data() + first * input_size : nullptr);
+    });
+    convolution.finish_backward(weights_grad_.data(), bias_grad_.data());
+  }
 }
 
 template <typename T>

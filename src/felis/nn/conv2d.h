@@ -10,11 +10,19 @@
 // where x reads as zero outside the H x W image.
 #pragma once
 
+#include "felis/nn/conv2d_onednn.h"
 #include "felis/nn/layer.h"
 
 #include <memory>
+#include <optional>
 
 namespace felis {
+
+// The implementation of a float32 Conv2d's passes.
+enum class ConvEngine {
+  onednn,  // oneDNN's CPU convolution kernels, in chunks of kOneDnnChunkSamples samples
+  im2col,  // im2col and Eigen matrix products per sample, the float64 layers' only engine
+};
 
 template <typename T>
 class Conv2d final : public Layer<T> {
@@ -53,6 +61,12 @@ public:
 
   std::vector<Parameter<T>> parameters() override;
 
+  // Selects the engine of the float32 passes; oneDNN is the default. float64 layers, and
+  // sizes that oneDNN has no kernel for, use im2col whatever is set. Results differ
+  // between the engines by rounding only.
+  void set_engine(ConvEngine engine) { engine_ = engine; }
+  ConvEngine engine() const { return engine_; }
+
   int64_t in_channels() const { return weights_.dim(1); }
   int64_t out_channels() const { return weights_.dim(0); }
   int64_t kernel() const { return weights_.dim(2); }
@@ -62,6 +76,28 @@ public:
 private:
   void run_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context, bool relu);
   void run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context, bool relu);
+  // The oneDNN forward pass; false, with nothing done, when it cannot run on these sizes.
+  bool run_onednn_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context,
+                          bool relu, const detail::ConvSizes& sizes);
+  void run_onednn_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context,
+                           bool relu);
+
+  // oneDNN's kernels and buffers for the last input size: a cache, so a copy of the layer
+  // starts without one.
+  struct OneDnnCache {
+    OneDnnCache() = default;
+    OneDnnCache(const OneDnnCache&) {}
+    OneDnnCache& operator=(const OneDnnCache&) {
+      convolution.reset();
+      unsupported.reset();
+      return *this;
+    }
+    OneDnnCache(OneDnnCache&&) = default;
+    OneDnnCache& operator=(OneDnnCache&&) = default;
+
+    std::unique_ptr<detail::OneDnnConvolution> convolution;
+    std::optional<detail::ConvSizes> unsupported;  // the last sizes without a oneDNN kernel
+  };
 
   int64_t stride_;
   int64_t padding_;
@@ -77,6 +113,10 @@ private:
   const Tensor<T>* input_ = nullptr;
   const Tensor<T>* output_ = nullptr;
 
+  ConvEngine engine_ = ConvEngine::onednn;
+  OneDnnCache onednn_;
+  bool forward_ran_onednn_ = false;  // which engine backward() must use
+
   // Scratch per chunk of samples, kept across batches so that a batch allocates nothing.
   std::vector<Tensor<T>> chunk_columns_;       // (C*k*k, Ho*Wo) im2col of one sample, then dcols
   std::vector<Tensor<T>> chunk_grads_;         // (F, C*k*k + 1) partial dW | db, summed in order
@@ -87,6 +127,13 @@ private:
 // chunks, and with them the results, do not depend on the number of threads.
 // NOTE: chosen to keep two threads busy on batches of 32 to 64, and not tuned further.
 inline constexpr int64_t kConvChunkSamples = 4;
+
+// Samples per task of the oneDNN engine, fixed for the same reason. oneDNN's kernels run
+// one task each on one thread; Conv2d splits the batch itself, so that dW and db are
+// summed in the same order with any thread count.
+// NOTE: with 16, conv2's Winograd kernels reached 190 GFLOP/s on one Zen 4 core, and a
+// batch of 64 makes 4 tasks for two threads. Other batches and thread counts are untuned.
+inline constexpr int64_t kOneDnnChunkSamples = 16;
 
 // Filters per task when Conv2d::backward sums the chunks' partial gradients. Every
 // element is summed in chunk order whatever the split, so this sets only the task size.
