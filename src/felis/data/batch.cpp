@@ -2,30 +2,45 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 
 namespace felis {
 
 namespace {
 
+// v / 255 rounded to T, as a division would round it. With FMA, a product by 1 / 255 and
+// one correction step give the correctly rounded quotient for every byte v (the test
+// checks all 256), at half a vector division's cost. Unlike a table lookup, both forms
+// compile to vector instructions.
+template <typename T>
+inline T divide_by_255(uint8_t v) {
+  const T x = static_cast<T>(v);
+#ifdef __FMA__
+  constexpr T kInverse = T(1) / T(255);
+  const T q = x * kInverse;
+  return std::fma(std::fma(-q, T(255), x), kInverse, q);
+#else
+  return x / T(255);
+#endif
+}
+
 // out (C, H, W) = in (H, W, C) / 255, position p taken from position permutation[p].
-// Dividing in T gives the same values as a table of v / 255 would, and unlike a table
-// lookup the compiler turns the division into vector instructions.
 template <typename T>
 void convert_image(const uint8_t* in, int64_t height, int64_t width, int64_t channels, T* out,
                    std::span<const int32_t> permutation) {
   const int64_t plane = height * width;
   assert(permutation.empty() || static_cast<int64_t>(permutation.size()) == plane);
   if (permutation.empty() && channels == 1) {
-    for (int64_t p = 0; p < plane; ++p) out[p] = static_cast<T>(in[p]) / T(255);
+    for (int64_t p = 0; p < plane; ++p) out[p] = divide_by_255<T>(in[p]);
     return;
   }
   for (int64_t c = 0; c < channels; ++c) {
     T* out_plane = out + c * plane;
     if (permutation.empty()) {
-      for (int64_t p = 0; p < plane; ++p) out_plane[p] = static_cast<T>(in[p * channels + c]) / T(255);
+      for (int64_t p = 0; p < plane; ++p) out_plane[p] = divide_by_255<T>(in[p * channels + c]);
     } else {
       for (int64_t p = 0; p < plane; ++p) {
-        out_plane[p] = static_cast<T>(in[permutation[p] * channels + c]) / T(255);
+        out_plane[p] = divide_by_255<T>(in[permutation[p] * channels + c]);
       }
     }
   }

@@ -41,8 +41,12 @@ double binary_cross_entropy(const Tensor<T>& z, std::span<const int32_t> labels,
   for (int64_t i = 0; i < n; ++i) {
     const double zi = z[i];
     const double yi = labels[i];
-    total += std::max(zi, 0.0) - zi * yi + std::log1p(std::exp(-std::abs(zi)));
-    if (dz != nullptr) (*dz)[i] = static_cast<T>((sigmoid(zi) - yi) / static_cast<double>(n));
+    // e^-|z| serves both the cost and sigmoid(z), as sigmoid's own two branches compute it.
+    const double e = std::exp(-std::abs(zi));
+    total += std::max(zi, 0.0) - zi * yi + std::log1p(e);
+    if (dz == nullptr) continue;
+    const double a = zi >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    (*dz)[i] = static_cast<T>((a - yi) / static_cast<double>(n));
   }
   return total / static_cast<double>(n);
 }
