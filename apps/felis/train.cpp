@@ -158,9 +158,9 @@ void run_train(const TrainArguments& args) {
     metrics["test_accuracy"] = accuracy(*test_set);
     fmt::print("test accuracy: {}\n", percent(metrics["test_accuracy"]));
   }
-  fmt::print("training time: {:.2f} s for {} iterations{}, without data loading and "
+  fmt::print("training time: {:.2f} s for {} iteration{}{}, without data loading and "
              "per-epoch scoring\n",
-             result.train_seconds, result.iterations,
+             result.train_seconds, result.iterations, result.iterations == 1 ? "" : "s",
              result.gram ? fmt::format(" on the {0} x {0} Gram matrix of the training images",
                                        train_set.count)
                          : "");
