@@ -7,8 +7,11 @@
 //   conv2: x (N, 32, 13, 13) -> y (N, 64, 11, 11), after ReLU and a 2x2 max pool
 //
 // The `_relu` variants run forward_relu() and backward_relu(), the conv with the ReLU
-// that follows it fused into the same pass, which is how Network runs the CNN's two
-// conv + ReLU pairs. Their backward takes the gradient at the ReLU's output.
+// that follows it fused into the same pass. Their backward takes the gradient at the
+// ReLU's output. The `_relu_pool` variants run forward_relu_pool() and
+// backward_relu_pool(), which add the 2x2 max pool, as Network runs the CNN's two
+// conv + ReLU + pool groups in float32. Their backward takes the gradient at the pool's
+// output.
 //
 // FLOP count per batch, the figure behind the flops counter: 2 N F (C k k) P for the
 // forward product W cols, as much again for dW = dY cols^T, and as much again for
@@ -66,20 +69,39 @@ double product_flops(const ConvCase& shape) {
          kBatch;
 }
 
-// Whether a pass runs the conv alone or fused with the ReLU after it.
-enum class Activation { none, relu };
+// Whether a pass runs the conv alone, fused with the ReLU after it, or fused with the
+// ReLU and the 2x2 max pool after that.
+enum class Activation { none, relu, relu_pool };
+
+// Runs the forward pass that `activation` selects. Returns false when the layer cannot
+// fuse the pool, which only the oneDNN engine does.
+bool run_forward(ConvSetup& setup, Activation activation, const PassContext& context) {
+  switch (activation) {
+    case Activation::none:
+      setup.layer.forward(setup.x, setup.y, context);
+      return true;
+    case Activation::relu:
+      setup.layer.forward_relu(setup.x, setup.y, context);
+      return true;
+    case Activation::relu_pool:
+      return setup.layer.forward_relu_pool(setup.x, setup.y, context);
+  }
+  return false;
+}
+
+constexpr const char* kNotFused = "Conv2d::forward_relu_pool cannot run on this layer";
 
 void conv_forward(benchmark::State& state, ConvCase shape, Activation activation) {
   ConvSetup setup(shape);
   ThreadPool pool(static_cast<int>(state.range(0)));
   const PassContext context{.pool = &pool, .training = true};
 
+  if (!run_forward(setup, activation, context)) {
+    state.SkipWithError(kNotFused);
+    return;
+  }
   for (auto _ : state) {
-    if (activation == Activation::relu) {
-      setup.layer.forward_relu(setup.x, setup.y, context);
-    } else {
-      setup.layer.forward(setup.x, setup.y, context);
-    }
+    run_forward(setup, activation, context);
     benchmark::DoNotOptimize(setup.y.data());
   }
 
@@ -91,10 +113,9 @@ void conv_backward(benchmark::State& state, ConvCase shape, Activation activatio
   ConvSetup setup(shape);
   ThreadPool pool(static_cast<int>(state.range(0)));
   const PassContext context{.pool = &pool, .training = true};
-  if (activation == Activation::relu) {
-    setup.layer.forward_relu(setup.x, setup.y, context);
-  } else {
-    setup.layer.forward(setup.x, setup.y, context);
+  if (!run_forward(setup, activation, context)) {
+    state.SkipWithError(kNotFused);
+    return;
   }
   std::mt19937_64 rng(kSeed + 1);
   const Tensor<float> dy = normal_tensor<float>(setup.y.shape(), 1e-3, rng);
@@ -102,10 +123,16 @@ void conv_backward(benchmark::State& state, ConvCase shape, Activation activatio
   Tensor<float>* dx_or_null = shape.input_gradient ? &dx : nullptr;
 
   for (auto _ : state) {
-    if (activation == Activation::relu) {
-      setup.layer.backward_relu(dy, dx_or_null, context);
-    } else {
-      setup.layer.backward(dy, dx_or_null, context);
+    switch (activation) {
+      case Activation::none:
+        setup.layer.backward(dy, dx_or_null, context);
+        break;
+      case Activation::relu:
+        setup.layer.backward_relu(dy, dx_or_null, context);
+        break;
+      case Activation::relu_pool:
+        setup.layer.backward_relu_pool(dy, dx_or_null, context);
+        break;
     }
     benchmark::ClobberMemory();
   }
@@ -122,6 +149,10 @@ BENCHMARK_CAPTURE(conv_forward, conv1_relu, kConv1, Activation::relu)->ArgName("
     ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(conv_backward, conv1_relu, kConv1, Activation::relu)->ArgName("threads")
     ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(conv_forward, conv1_relu_pool, kConv1, Activation::relu_pool)
+    ->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(conv_backward, conv1_relu_pool, kConv1, Activation::relu_pool)
+    ->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(conv_forward, conv2, kConv2, Activation::none)->ArgName("threads")
     ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(conv_backward, conv2, kConv2, Activation::none)->ArgName("threads")
@@ -130,6 +161,11 @@ BENCHMARK_CAPTURE(conv_forward, conv2_relu, kConv2, Activation::relu)->ArgName("
     ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(conv_backward, conv2_relu, kConv2, Activation::relu)->ArgName("threads")
     ->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(conv_forward, conv2_relu_pool, kConv2, Activation::relu_pool)
+    ->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(conv_backward, conv2_relu_pool, kConv2, Activation::relu_pool)
+    ->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace felis::bench

@@ -5,6 +5,9 @@
 // p padding.
 #include "felis/nn/conv2d.h"
 
+#include "felis/nn/network.h"
+#include "felis/nn/pool2d.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -189,6 +192,122 @@ TEST(Conv2dOneDnn, GradientsMatchFiniteDifferences) {
     check(*conv.parameters()[0].value, weights_grad, kChecked, "dW");
     check(*conv.parameters()[1].value, bias_grad, g.out_channels, "db");
     check(x, dx, kChecked, "dx");
+  }
+}
+
+// forward_relu_pool and backward_relu_pool against the conv with its ReLU and a separate
+// MaxPool2d(2, 2): the same bits for z, dx, dW and db. Integer inputs and weights make
+// many windows with tied maxima, where the first in row-major order must win.
+TEST(Conv2dOneDnn, FusedPoolSameBitsAsLayers) {
+  const std::vector<ConvCase> cases = {kCases[0], kCases[1], kCases[3]};
+  for (const auto& g : cases) {
+    for (const bool integers : {false, true}) {
+      std::mt19937_64 rng(7);
+      ThreadPool pool(2);
+      const PassContext context{.pool = &pool, .training = true};
+      Conv2d<float> fused(g.in_channels, g.out_channels, g.kernel, g.stride, g.padding);
+      for (auto& parameter : fused.parameters()) fill_uniform(*parameter.value, rng);
+      Tensor<float> x({g.samples, g.in_channels, g.height, g.width});
+      fill_uniform(x, rng);
+      if (integers) {
+        for (int64_t i = 0; i < x.size(); ++i) x[i] = std::round(x[i]);
+        for (auto& parameter : fused.parameters()) {
+          for (int64_t i = 0; i < parameter.value->size(); ++i) {
+            (*parameter.value)[i] = std::round((*parameter.value)[i]);
+          }
+        }
+      }
+      Conv2d<float> layered = fused;
+      MaxPool2d<float> max_pool(2, 2);
+      const std::string where = describe(g) + (integers ? " with integers" : "");
+
+      Tensor<float> fused_z;
+      ASSERT_TRUE(fused.forward_relu_pool(x, fused_z, context)) << where;
+      Tensor<float> relu_y;
+      Tensor<float> layered_z;
+      layered.forward_relu(x, relu_y, context);
+      max_pool.forward(relu_y, layered_z, context);
+      EXPECT_TRUE(bit_identical(fused_z, layered_z)) << "z, " << where;
+
+      Tensor<float> dz(fused_z.shape());
+      fill_uniform(dz, rng);
+      Tensor<float> fused_dx;
+      fused.backward_relu_pool(dz, &fused_dx, context);
+      Tensor<float> pool_dx;
+      Tensor<float> layered_dx;
+      max_pool.backward(dz, &pool_dx, context);
+      layered.backward_relu(pool_dx, &layered_dx, context);
+      EXPECT_TRUE(bit_identical(fused_dx, layered_dx)) << "dx, " << where;
+      for (size_t p = 0; p < 2; ++p) {
+        EXPECT_TRUE(bit_identical(*fused.parameters()[p].gradient,
+                                  *layered.parameters()[p].gradient))
+            << "parameter " << p << ", " << where;
+      }
+    }
+  }
+}
+
+// A Network runs conv, ReLU and a 2 x 2 max pooling as one pass. Its logits, parameter
+// gradients and, when they are requested, every layer's input gradient match the same
+// layers called one by one.
+TEST(Conv2dOneDnn, NetworkFusedPoolSameBitsAsLayers) {
+  const nlohmann::json architecture = {
+      {"input_shape", {1, 12, 12}},
+      {"output", "softmax"},
+      {"layers",
+       {{{"type", "conv2d"}, {"in_channels", 1}, {"out_channels", 16}, {"kernel", 3},
+         {"stride", 1}, {"padding", 1}},
+        {{"type", "relu"}},
+        {{"type", "maxpool"}, {"kernel", 2}, {"stride", 2}},
+        {{"type", "conv2d"}, {"in_channels", 16}, {"out_channels", 32}, {"kernel", 3},
+         {"stride", 1}, {"padding", 0}},
+        {{"type", "relu"}},
+        {{"type", "maxpool"}, {"kernel", 2}, {"stride", 2}},
+        {{"type", "flatten"}},
+        {{"type", "dense"}, {"inputs", 128}, {"units", 4}}}}};
+  for (const bool input_gradients : {false, true}) {
+    std::mt19937_64 rng(3);
+    ThreadPool pool(2);
+    const PassContext context{.pool = &pool, .training = true};
+    Network<float> fused = Network<float>::from_architecture(architecture, 1 << 20);
+    Network<float> layered = Network<float>::from_architecture(architecture, 1 << 20);
+    auto fused_parameters = fused.parameters();
+    auto layered_parameters = layered.parameters();
+    for (size_t p = 0; p < fused_parameters.size(); ++p) {
+      fill_uniform(*fused_parameters[p].value, rng);
+      *layered_parameters[p].value = *fused_parameters[p].value;
+    }
+    Tensor<float> x({21, 1, 12, 12});
+    fill_uniform(x, rng);
+
+    const Tensor<float>& fused_logits = fused.forward(x, context);
+    std::vector<Tensor<float>> outputs(layered.layer_count());
+    const Tensor<float>* input = &x;
+    for (size_t i = 0; i < layered.layer_count(); ++i) {
+      layered.layer(i).forward(*input, outputs[i], context);
+      input = &outputs[i];
+    }
+    ASSERT_TRUE(bit_identical(fused_logits, outputs.back()));
+
+    Tensor<float> dlogits(fused_logits.shape());
+    fill_uniform(dlogits, rng);
+    fused.backward(dlogits, context, input_gradients);
+    std::vector<Tensor<float>> gradients(layered.layer_count());
+    const Tensor<float>* dy = &dlogits;
+    for (size_t i = layered.layer_count(); i-- > 0;) {
+      layered.layer(i).backward(*dy, &gradients[i], context);
+      dy = &gradients[i];
+    }
+    for (size_t p = 0; p < fused_parameters.size(); ++p) {
+      EXPECT_TRUE(bit_identical(*fused_parameters[p].gradient, *layered_parameters[p].gradient))
+          << "parameter " << p << ", input_gradients " << input_gradients;
+    }
+    if (!input_gradients) continue;
+    for (size_t i = 0; i < layered.layer_count(); ++i) {
+      Tensor<float> expected = gradients[i];
+      expected.reshape(fused.input_gradient(i).shape());
+      EXPECT_TRUE(bit_identical(fused.input_gradient(i), expected)) << "input gradient " << i;
+    }
   }
 }
 

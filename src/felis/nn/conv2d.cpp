@@ -387,20 +387,108 @@ void Conv2d<T>::run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassConte
 }
 
 template <typename T>
+detail::OneDnnConvolution* Conv2d<T>::onednn_for(const detail::ConvSizes& sizes) {
+  auto& convolution = onednn_.convolution;
+  if (convolution && convolution->sizes() == sizes) return convolution.get();
+  if (onednn_.unsupported == sizes) return nullptr;
+  convolution = detail::OneDnnConvolution::create(sizes, kOneDnnChunkSamples);
+  if (!convolution) onednn_.unsupported = sizes;
+  return convolution.get();
+}
+
+template <typename T>
+detail::ConvSizes Conv2d<T>::sizes_for(const Tensor<T>& x) const {
+  assert(x.shape().size() == 4);
+  const int64_t height = x.dim(2);
+  const int64_t width = x.dim(3);
+  return {in_channels(), height, width, out_channels(), kernel(), stride(), padding(),
+          (height + 2 * padding() - kernel()) / stride() + 1,
+          (width + 2 * padding() - kernel()) / stride() + 1};
+}
+
+template <typename T>
+bool Conv2d<T>::forward_relu_pool(const Tensor<T>& x, Tensor<T>& z, const PassContext& context) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    assert(x.dim(1) == in_channels());
+    if (engine_ != ConvEngine::onednn) return false;
+    const detail::ConvSizes sizes = sizes_for(x);
+    detail::OneDnnConvolution* convolution = onednn_for(sizes);
+    if (convolution == nullptr || !convolution->can_pool()) return false;
+    const int64_t n = x.dim(0);
+    if (!convolution->begin_forward(n, weights_.data())) return false;
+    input_ = &x;
+    output_ = nullptr;
+    forward_ran_onednn_ = true;
+    const int64_t pooled_height = sizes.out_height / 2;
+    const int64_t pooled_width = sizes.out_width / 2;
+    z.resize({n, out_channels(), pooled_height, pooled_width});
+    const int64_t input_size = sizes.channels * sizes.height * sizes.width;
+    const int64_t pooled_size = out_channels() * pooled_height * pooled_width;
+    context.pool->run(chunk_count(n, kOneDnnChunkSamples), [&](int64_t chunk) {
+      const int64_t first = chunk * kOneDnnChunkSamples;
+      convolution->forward_pool_chunk(chunk, x.data() + first * input_size, bias_.data(),
+                                      z.data() + first * pooled_size);
+    });
+    return true;
+  }
+}
+
+template <typename T>
+void Conv2d<T>::backward_relu_pool(const Tensor<T>& dz, Tensor<T>* dx,
+                                   const PassContext& context) {
+  if constexpr (std::is_same_v<T, float>) {
+    assert(forward_ran_onednn_);
+    assert(input_ != nullptr);
+    detail::OneDnnConvolution& convolution = *onednn_.convolution;
+    const detail::ConvSizes& sizes = convolution.sizes();
+    const int64_t n = input_->dim(0);
+    const int64_t pooled_height = sizes.out_height / 2;
+    const int64_t pooled_width = sizes.out_width / 2;
+    assert(dz.shape() == (Shape{n, sizes.filters, pooled_height, pooled_width}));
+    if (dx != nullptr) dx->resize(input_->shape());
+    convolution.begin_backward(weights_.data());
+    const int64_t input_size = sizes.channels * sizes.height * sizes.width;
+    const int64_t pooled_size = sizes.filters * pooled_height * pooled_width;
+    context.pool->run(chunk_count(n, kOneDnnChunkSamples), [&](int64_t chunk) {
+      const int64_t first = chunk * kOneDnnChunkSamples;
+      convolution.backward_pool_chunk(chunk, dz.data() + first * pooled_size,
+                                      dx != nullptr ? dx->data() + first * input_size : nullptr);
+    });
+    convolution.finish_backward(weights_grad_.data(), bias_grad_.data());
+  } else {
+    assert(false);  // forward_relu_pool() returns false for float64, so this never runs
+  }
+}
+
+template <typename T>
+void Conv2d<T>::relu_output(Tensor<T>& y, const PassContext& context) {
+  if constexpr (std::is_same_v<T, float>) {
+    assert(forward_ran_onednn_);
+    assert(input_ != nullptr);
+    detail::OneDnnConvolution& convolution = *onednn_.convolution;
+    const detail::ConvSizes& sizes = convolution.sizes();
+    const int64_t n = input_->dim(0);
+    y.resize({n, sizes.filters, sizes.out_height, sizes.out_width});
+    const int64_t output_size = sizes.filters * sizes.out_height * sizes.out_width;
+    context.pool->run(chunk_count(n, kOneDnnChunkSamples), [&](int64_t chunk) {
+      convolution.relu_output_chunk(chunk, y.data() + chunk * kOneDnnChunkSamples * output_size);
+    });
+    output_ = &y;
+  } else {
+    assert(false);  // forward_relu_pool() returns false for float64, so this never runs
+  }
+}
+
+template <typename T>
 bool Conv2d<T>::run_onednn_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context,
                                    bool relu, const detail::ConvSizes& sizes) {
   if constexpr (!std::is_same_v<T, float>) {
     return false;
   } else {
-    auto& convolution = onednn_.convolution;
-    if (!convolution || convolution->sizes() != sizes) {
-      if (onednn_.unsupported == sizes) return false;
-      convolution = detail::OneDnnConvolution::create(sizes, kOneDnnChunkSamples);
-      if (!convolution) {
-        onednn_.unsupported = sizes;
-        return false;
-      }
-    }
+    detail::OneDnnConvolution* convolution = onednn_for(sizes);
+    if (convolution == nullptr) return false;
     const int64_t n = x.dim(0);
     if (!convolution->begin_forward(n, weights_.data())) return false;
     const int64_t input_size = sizes.channels * sizes.height * sizes.width;

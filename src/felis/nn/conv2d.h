@@ -59,6 +59,20 @@ public:
   // Requires forward_relu() of the same batch before it, and y still alive.
   void backward_relu(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context);
 
+  // The layer, its ReLU and a MaxPool2d(2, 2) in one pass: z = maxpool(max(conv(x), 0)),
+  // the same values as forward_relu() and then MaxPool2d::forward(), without writing the
+  // ReLU's output. Returns false, with nothing done, unless the oneDNN engine runs the
+  // layer and F is a multiple of 16; the caller then runs the layers one by one.
+  bool forward_relu_pool(const Tensor<T>& x, Tensor<T>& z, const PassContext& context);
+  // The backward pass of forward_relu_pool() from dz, the gradient at the pool's output:
+  // the same dW, db and dx as MaxPool2d::backward() and then backward_relu(). Requires
+  // forward_relu_pool() of the same batch before it, and x still alive.
+  void backward_relu_pool(const Tensor<T>& dz, Tensor<T>* dx, const PassContext& context);
+  // Writes y (N, F, Ho, Wo), the ReLU's output of the last forward_relu_pool(), and makes
+  // backward_relu() the backward pass that follows, for callers that need the gradient
+  // at every layer. Requires forward_relu_pool() before it, and no backward pass between.
+  void relu_output(Tensor<T>& y, const PassContext& context);
+
   std::vector<Parameter<T>> parameters() override;
 
   // Selects the engine of the float32 passes; oneDNN is the default. float64 layers, and
@@ -76,6 +90,10 @@ public:
 private:
   void run_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context, bool relu);
   void run_backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context, bool relu);
+  // The oneDNN convolution for these sizes, or null when oneDNN has no kernel for them.
+  detail::OneDnnConvolution* onednn_for(const detail::ConvSizes& sizes);
+  // The sizes of a forward pass on x.
+  detail::ConvSizes sizes_for(const Tensor<T>& x) const;
   // The oneDNN forward pass; false, with nothing done, when it cannot run on these sizes.
   bool run_onednn_forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context,
                           bool relu, const detail::ConvSizes& sizes);

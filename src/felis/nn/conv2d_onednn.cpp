@@ -161,6 +161,64 @@ void unpack(const float* in, int64_t n, int64_t channels, int64_t pixels, bool r
   }
 }
 
+// The ReLU of one value: a select, as ReLU::forward, so -0 and NaN give 0.
+inline float relu_of(float value) { return value > 0 ? value : 0.0f; }
+
+// Pools one block of 16 channels: pooled (Hp, Wp, 16) = the maximum of each 2 x 2 window,
+// of stride 2, of relu(conv) for conv (Ho, Wo, 16), with Hp = Ho / 2 and Wp = Wo / 2.
+void pool_block(const float* conv, int64_t out_height, int64_t out_width, float* pooled) {
+  const int64_t row = out_width * kBlock;
+  for (int64_t i = 0; i < out_height / 2; ++i) {
+    for (int64_t j = 0; j < out_width / 2; ++j) {
+      const float* top = conv + 2 * i * row + 2 * j * kBlock;
+      const float* bottom = top + row;
+      for (int64_t c = 0; c < kBlock; ++c) {
+        const float upper = std::max(relu_of(top[c]), relu_of(top[kBlock + c]));
+        const float lower = std::max(relu_of(bottom[c]), relu_of(bottom[kBlock + c]));
+        *pooled++ = std::max(upper, lower);
+      }
+    }
+  }
+}
+
+// The backward pass of pool_block, in place: conv (Ho, Wo, 16) becomes the gradient at
+// the conv's output. Each value of grad (Hp, Wp, 16) goes to the first maximum of
+// relu(conv) in its window in row-major order, the one MaxPool2d picks, unless that
+// maximum is 0, where the ReLU's gradient is 0. Every other value becomes 0, including
+// an odd last row or column that no window covers.
+void unpool_block(const float* grad, int64_t out_height, int64_t out_width, float* conv) {
+  const int64_t row = out_width * kBlock;
+  for (int64_t i = 0; i < out_height / 2; ++i) {
+    for (int64_t j = 0; j < out_width / 2; ++j) {
+      float* top = conv + 2 * i * row + 2 * j * kBlock;
+      float* bottom = top + row;
+      for (int64_t c = 0; c < kBlock; ++c) {
+        const float a = relu_of(top[c]);
+        const float b = relu_of(top[kBlock + c]);
+        const float d = relu_of(bottom[c]);
+        const float e = relu_of(bottom[kBlock + c]);
+        const float maximum = std::max(std::max(a, b), std::max(d, e));
+        const float value = maximum > 0 ? grad[c] : 0.0f;
+        // Bitwise operators, so that the loop has no branches and vectorizes.
+        const bool take_a = a == maximum;
+        const bool take_b = !take_a & (b == maximum);
+        const bool take_d = !take_a & !take_b & (d == maximum);
+        const bool take_e = !take_a & !take_b & !take_d;
+        top[c] = take_a ? value : 0.0f;
+        top[kBlock + c] = take_b ? value : 0.0f;
+        bottom[c] = take_d ? value : 0.0f;
+        bottom[kBlock + c] = take_e ? value : 0.0f;
+      }
+      grad += kBlock;
+    }
+    if (out_width % 2 == 1) {
+      std::fill_n(conv + 2 * i * row + (out_width - 1) * kBlock, kBlock, 0.0f);
+      std::fill_n(conv + (2 * i + 1) * row + (out_width - 1) * kBlock, kBlock, 0.0f);
+    }
+  }
+  if (out_height % 2 == 1) std::fill_n(conv + (out_height - 1) * row, row, 0.0f);
+}
+
 // A memory object over a buffer that the caller owns, in the layout `desc` describes.
 memory view(const memory::desc& desc, const dnnl::engine& engine, const void* data) {
   // oneDNN takes a non-const handle; the kernels that receive an input do not write it.
@@ -214,6 +272,7 @@ struct OneDnnConvolution::Slot {
   memory bias_grad;     // db (F)
   memory scratchpad;
   std::vector<float> grads;  // dW (F, C, k, k) | db (F) of this chunk
+  std::vector<float> pooled;  // (Hp, Wp, 16): one channel block of z or dz, packed
 };
 
 // The CPU engine, and a stream for the work done on the thread that begins each pass.
@@ -390,6 +449,12 @@ bool OneDnnConvolution::begin_forward(int64_t samples, const float* W) {
 void OneDnnConvolution::forward_chunk(int64_t chunk, const float* x, const float* b, float* y,
                                       bool relu) {
   use_calling_thread_only();
+  const float* output = run_forward_kernel(chunk, x, b);
+  const ConvSizes& s = sizes_;
+  unpack(output, chunk_size(chunk), s.filters, s.out_height * s.out_width, relu, y);
+}
+
+float* OneDnnConvolution::run_forward_kernel(int64_t chunk, const float* x, const float* b) {
   const ConvSizes& s = sizes_;
   const int64_t n = chunk_size(chunk);
   const Kernels& kernels = *kernels_.at(n);
@@ -406,7 +471,49 @@ void OneDnnConvolution::forward_chunk(int64_t chunk, const float* x, const float
            {DNNL_ARG_BIAS, view(desc.bias_desc(), engine, b)},
            {DNNL_ARG_DST, view(desc.dst_desc(), engine, output)}},
           desc.scratchpad_desc(), slot.scratchpad, engine);
-  unpack(output, n, s.filters, s.out_height * s.out_width, relu, y);
+  return output;
+}
+
+bool OneDnnConvolution::can_pool() const {
+  return is_blocked(sizes_.filters) && sizes_.out_height >= 2 && sizes_.out_width >= 2;
+}
+
+void OneDnnConvolution::forward_pool_chunk(int64_t chunk, const float* x, const float* b,
+                                           float* z) {
+  assert(can_pool());
+  use_calling_thread_only();
+  const ConvSizes& s = sizes_;
+  const float* output = run_forward_kernel(chunk, x, b);
+  Slot& slot = *slots_[static_cast<size_t>(chunk)];
+  const int64_t pooled_pixels = (s.out_height / 2) * (s.out_width / 2);
+  slot.pooled.resize(static_cast<size_t>(pooled_pixels * kBlock));
+  for (int64_t block = 0; block < chunk_size(chunk) * s.filters / kBlock; ++block) {
+    pool_block(output + block * s.out_height * s.out_width * kBlock, s.out_height, s.out_width,
+               slot.pooled.data());
+    unpack_block(slot.pooled.data(), pooled_pixels, /*relu=*/false,
+                 z + block * kBlock * pooled_pixels);
+  }
+}
+
+void OneDnnConvolution::relu_output_chunk(int64_t chunk, float* y) {
+  const ConvSizes& s = sizes_;
+  const auto* output = static_cast<const float*>(slots_[static_cast<size_t>(chunk)]->output.get_data_handle());
+  unpack(output, chunk_size(chunk), s.filters, s.out_height * s.out_width, /*relu=*/true, y);
+}
+
+void OneDnnConvolution::backward_pool_chunk(int64_t chunk, const float* dz, float* dx) {
+  assert(can_pool());
+  use_calling_thread_only();
+  const ConvSizes& s = sizes_;
+  Slot& slot = *slots_[static_cast<size_t>(chunk)];
+  auto* output = static_cast<float*>(slot.output.get_data_handle());
+  const int64_t pooled_pixels = (s.out_height / 2) * (s.out_width / 2);
+  for (int64_t block = 0; block < chunk_size(chunk) * s.filters / kBlock; ++block) {
+    pack_block(dz + block * kBlock * pooled_pixels, nullptr, pooled_pixels, slot.pooled.data());
+    unpool_block(slot.pooled.data(), s.out_height, s.out_width,
+                 output + block * s.out_height * s.out_width * kBlock);
+  }
+  run_backward_kernels(chunk, dx);
 }
 
 void OneDnnConvolution::begin_backward(const float* W) {
@@ -446,13 +553,21 @@ void OneDnnConvolution::backward_chunk(int64_t chunk, const float* dy, const flo
   use_calling_thread_only();
   const ConvSizes& s = sizes_;
   const int64_t n = chunk_size(chunk);
-  const Kernels& kernels = *kernels_.at(n);
   Slot& slot = *slots_[static_cast<size_t>(chunk)];
-  const dnnl::engine& engine = engine_->engine;
 
   // dy, masked by the ReLU, replaces y in the output buffer.
   auto* output_grad = static_cast<float*>(slot.output.get_data_handle());
   pack(dy, relu_output, n, s.filters, s.out_height * s.out_width, output_grad);
+  run_backward_kernels(chunk, dx);
+}
+
+void OneDnnConvolution::run_backward_kernels(int64_t chunk, float* dx) {
+  const ConvSizes& s = sizes_;
+  const int64_t n = chunk_size(chunk);
+  const Kernels& kernels = *kernels_.at(n);
+  Slot& slot = *slots_[static_cast<size_t>(chunk)];
+  const dnnl::engine& engine = engine_->engine;
+  auto* output_grad = static_cast<float*>(slot.output.get_data_handle());
 
   const auto& weights_desc = kernels.weights_desc;
   const memory weights_grad =

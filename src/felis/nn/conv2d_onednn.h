@@ -7,8 +7,8 @@
 // because its AVX-512 kernels read that. Other activations stay NCHW.
 //
 // Why: on the Fashion-MNIST CNN at batch 64 on one Zen 4 core, conv2's forward and
-// backward passes took 6.6 ms with oneDNN and 13.9 ms with im2col and Eigen products, and
-// conv1's 1.1 and 2.2 ms (felis_bench conv_forward and conv_backward, /conv*_relu).
+// backward passes took 6.6 ms with oneDNN and 13.9 ms with im2col and Eigen products.
+// conv1's took 1.1 and 2.2 ms (felis_bench conv_forward and conv_backward, /conv*_relu).
 //
 // Each chunk has a slot that keeps its packed input from forward for backward, and its
 // own scratch memory, so different chunks can run at the same time on different threads.
@@ -70,6 +70,24 @@ public:
   // Writes dW (F, C, k, k) and db (F), the sums of the chunks' parts in chunk order.
   void finish_backward(float* dW, float* db);
 
+  // Whether the *_pool_chunk() passes can run: F is a multiple of 16 and Ho, Wo >= 2.
+  bool can_pool() const;
+
+  // z (n, F, Hp, Wp) = the maximum of each 2 x 2 window, of stride 2, of
+  // max(conv(x) + b, 0), with Hp = Ho / 2 and Wp = Wo / 2 (integer division): the values
+  // of forward_chunk() with relu and then MaxPool2d(2, 2). Requires can_pool(). Keeps x
+  // and conv(x) + b in the chunk's slot for backward_pool_chunk() and relu_output_chunk().
+  void forward_pool_chunk(int64_t chunk, const float* x, const float* b, float* z);
+
+  // Writes y (n, F, Ho, Wo) = max(conv(x) + b, 0) of the chunk's last forward_pool_chunk().
+  // Valid until the chunk's next backward pass.
+  void relu_output_chunk(int64_t chunk, float* y);
+
+  // The backward pass of forward_pool_chunk() from dz (n, F, Hp, Wp). Each value of dz
+  // goes to the first maximum of its window in row-major order, as in MaxPool2d, and is
+  // zeroed where that maximum is not positive, as in the ReLU. The rest is backward_chunk().
+  void backward_pool_chunk(int64_t chunk, const float* dz, float* dx);
+
 private:
   struct Engine;
   struct Kernels;
@@ -78,6 +96,11 @@ private:
   explicit OneDnnConvolution(const ConvSizes& sizes);
   Kernels& kernels_for(int64_t samples);
   int64_t chunk_size(int64_t chunk) const;
+  // Packs x into the chunk's slot and runs the forward kernel. Returns the slot's output
+  // buffer, which then contains conv(x) + b packed.
+  float* run_forward_kernel(int64_t chunk, const float* x, const float* b);
+  // The kernel passes of backward_chunk() once the slot's output buffer contains dy packed.
+  void run_backward_kernels(int64_t chunk, float* dx);
 
   ConvSizes sizes_;
   std::unique_ptr<Engine> engine_;

@@ -35,9 +35,14 @@ void Network<T>::add(std::unique_ptr<Layer<T>> layer) {
     skipped_.back() = true;
   }
   const bool after_conv = !layers_.empty() && dynamic_cast<Conv2d<T>*>(layers_.back().get());
+  const bool after_fusable_relu = !fusable_relu_.empty() && fusable_relu_.back();
+  const nlohmann::json config = layer->config();
+  const bool pool_2x2 = type == "maxpool" && config.value("kernel", 0) == 2 &&
+                        config.value("stride", 0) == 2;
   layers_.push_back(std::move(layer));
   skipped_.push_back(false);
   fusable_relu_.push_back(type == "relu" && after_conv);
+  fusable_pool_.push_back(pool_2x2 && after_fusable_relu);
   ran_fused_.push_back(false);
   outputs_.resize(layers_.size());
   gradients_.resize(layers_.size());
@@ -58,6 +63,21 @@ const Tensor<T>& Network<T>::forward_from(size_t first, const Tensor<T>& x,
   for (size_t i = first; i < layers_.size(); ++i) {
     input_shapes_[i] = input->shape();
     if (skipped_[i]) continue;
+    if (i + 2 < layers_.size() && fusable_relu_[i + 1] && fusable_pool_[i + 2]) {
+      // The conv writes the pool's output; outputs_[i] and outputs_[i + 1] stay unused.
+      auto& conv = static_cast<Conv2d<T>&>(*layers_[i]);
+      if (conv.forward_relu_pool(*input, outputs_[i + 2], context)) {
+        Shape conv_output = conv.output_shape({input->dim(1), input->dim(2), input->dim(3)});
+        conv_output.insert(conv_output.begin(), input->dim(0));
+        input_shapes_[i + 1] = conv_output;
+        input_shapes_[i + 2] = conv_output;
+        ran_fused_[i + 1] = true;
+        ran_fused_[i + 2] = true;
+        input = &outputs_[i + 2];
+        i += 2;
+        continue;
+      }
+    }
     if (i + 1 < layers_.size() && fusable_relu_[i + 1]) {
       // The conv writes the ReLU's output; outputs_[i] stays unused.
       static_cast<Conv2d<T>&>(*layers_[i]).forward_relu(*input, outputs_[i + 1], context);
@@ -88,6 +108,25 @@ void Network<T>::backward(const Tensor<T>& dlogits, const PassContext& context,
     // skipped flatten that comes first.
     const bool needs_dx = input_gradients || (i > 0 && !(i == 1 && skipped_[0]));
     Tensor<T>* dx = needs_dx ? &gradients_[i] : nullptr;
+    if (ran_fused_[i] && fusable_pool_[i]) {
+      auto& conv = static_cast<Conv2d<T>&>(*layers_[i - 2]);
+      if (input_gradients || i - 2 < first) {
+        // Every layer's input gradient is kept, so the pool and the ReLU run their own
+        // backward passes, from the ReLU output that the conv writes now. The pool's
+        // forward sets what its backward reads and recomputes the same output bits.
+        conv.relu_output(outputs_[i - 1], context);
+        layers_[i]->forward(outputs_[i - 1], outputs_[i], context);
+        layers_[i]->backward(*dy, dx, context);
+        dy = dx;
+        continue;
+      }
+      const size_t c = i - 2;
+      const bool conv_needs_dx = c > 0 && !(c == 1 && skipped_[0]);
+      conv.backward_relu_pool(*dy, conv_needs_dx ? &gradients_[c] : nullptr, context);
+      dy = &gradients_[c];
+      i = c;
+      continue;
+    }
     if (ran_fused_[i]) {
       // The ReLU ran inside the conv before it. Its own backward would read an input it
       // never got, so the gradient is masked here by its output, as ReLU::backward does,

@@ -74,7 +74,11 @@ private:
   // fusable_relu_[i]: layer i is a ReLU after a Conv2d, which a pass starting at or before
   // that conv runs inside the conv (Conv2d::forward_relu), saving a pass over the batch.
   std::vector<bool> fusable_relu_;
-  std::vector<bool> ran_fused_;  // ran_fused_[i]: the last forward ran ReLU i that way
+  // fusable_pool_[i]: layer i is a MaxPool2d(2, 2) after such a ReLU, which the conv can
+  // run too (Conv2d::forward_relu_pool), so the ReLU's output is never written.
+  std::vector<bool> fusable_pool_;
+  // ran_fused_[i]: the last forward ran ReLU or pool i inside the conv before it.
+  std::vector<bool> ran_fused_;
 };
 
 }  // namespace felis
