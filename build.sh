@@ -122,7 +122,8 @@ case "$command" in
     ;;
   bench)
     # The peers' Python libraries are Debian packages too.
-    packages+=(python3-numpy python3-h5py python3-sklearn python3-torch python3-threadpoolctl)
+    packages+=(python3-numpy python3-h5py python3-sklearn python3-torch python3-threadpoolctl
+               libopenblas0-pthread)
     install_packages
     build
     exec "$root/bench/run" "$@"

@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "felis/error.h"
+#include "felis/tensor/blas_threads.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include <map>
 
 int main(int argc, char** argv) {
+  felis::stop_blas_threads();
   // Warnings read like the errors: "felis: warning: ...", on stderr.
   spdlog::set_default_logger(spdlog::stderr_logger_st("felis"));
   spdlog::set_pattern("felis: %l: %v");
