@@ -27,6 +27,16 @@ def _command_output(argv, cwd=None):
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def busy_cpu_seconds():
+    """Return the CPU seconds all processes have spent since boot, from /proc/stat.
+
+    Counts user, nice, system, irq and softirq time, not idle, I/O wait or steal.
+    """
+    fields = _read("/proc/stat").splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def describe_machine():
     """Return the CPU model, core count, caches, the ISA flags present, and memory."""
     cpuinfo = _read("/proc/cpuinfo")

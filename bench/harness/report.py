@@ -129,9 +129,10 @@ def _run_section(run):
         f"repetition{'s' if run['repeats'] != 1 else ''} of every program, felis and its "
         f"peers alternating, on {run['threads']} threads. The 1-minute load average was "
         f"{run['load_before']:.2f} before the run, {run['load_after']:.2f} after it and at most "
-        f"{run['load_max']:.2f} at the start of a program. Other processes on the machine "
-        "slow every program and widen the spread. They slow PyTorch most, because its "
-        "OpenMP threads spin while they wait for each other.",
+        f"{run['load_max']:.2f} at the start of a program, counting the measured programs' "
+        f"own threads. Other processes used {100 * run['other_cpu_fraction']:.1f} % of the "
+        "CPUs' time during the run. They slow every program and widen the spread, and "
+        "PyTorch most, because its OpenMP threads spin while they wait for each other.",
         "",
         "Times are medians over the repetitions, with the minimum and maximum in brackets "
         "when there are several. \"Whole process\" is the wall time of the program's "
@@ -139,11 +140,12 @@ def _run_section(run):
         "timer around its training loop. A speed-up is the peer's time divided by "
         "felis's. Peak RSS is the process's maximum resident set from `wait4`.",
     ]
-    if run["load_max"] > run["usable_cpus"]:
-        lines += ["", f"**Busy machine:** the load average reached {run['load_max']:.2f} on "
-                      f"{run['usable_cpus']} CPUs, so other processes took CPU time from the "
-                      "programs measured here. Treat the ratios, above all those against "
-                      "PyTorch, as unreliable and measure again on an idle machine."]
+    if run["other_cpu_fraction"] > run["busy_fraction"]:
+        lines += ["", f"**Busy machine:** other processes used "
+                      f"{100 * run['other_cpu_fraction']:.1f} % of the {run['usable_cpus']} "
+                      "CPUs' time, so they took CPU time from the programs measured here. "
+                      "Treat the ratios, above all those against PyTorch, as unreliable and "
+                      "measure again on an idle machine."]
     if run["quick"]:
         lines += ["", "**Quick run:** fewer iterations and epochs than the works below name, "
                       "so the times, accuracies and targets are a smoke test only."]
