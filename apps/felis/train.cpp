@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "print.h"
 #include "progress.h"
+#include "train_checkpoint.h"
 #include "train_options.h"
 
 #include "felis/data/loaders.h"
@@ -9,6 +10,7 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/model_file.h"
+#include "felis/train/checkpoint.h"
 #include "felis/train/defaults.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
@@ -81,7 +83,8 @@ nlohmann::json epoch_curves(const std::vector<EpochRecord>& epochs) {
   return curves;
 }
 
-void run_train(const TrainArguments& args) {
+// Returns 130, the shell's code for a Ctrl-C, when SIGINT stopped the run, else 0.
+int run_train(const TrainArguments& args) {
   check_train_arguments(args);
   const Init init = init_from_string(args.init);
 
@@ -94,14 +97,32 @@ void run_train(const TrainArguments& args) {
   const TrainOptions options = resolve_train_options(args, preset, train_set.count);
   const std::string precision_name = args.precision.value_or(default_precision(preset));
   const Precision precision = precision_from_string(precision_name);
+  check_precision_range(options, precision);
 
-  // Model.
+  // Model: built afresh, or read with the run's state from its checkpoint.
+  const nlohmann::json identity = run_identity(args, options, preset, precision_name);
+  std::optional<Checkpoint> checkpoint;
+  if (args.resume) {
+    checkpoint = load_checkpoint(*args.checkpoint);
+    check_same_run(checkpoint->run, identity, *args.checkpoint);
+    check_compatible(checkpoint->model, train_set);
+    if (apply_new_learning_rate(checkpoint->run, options, checkpoint->state)) {
+      fmt::print("resuming with learning rate {} instead of {}\n", options.learning_rate,
+                 checkpoint->run.value("learning_rate", options.learning_rate));
+    }
+  } else if (args.checkpoint && std::filesystem::exists(std::filesystem::path(*args.checkpoint) /
+                                                        kCheckpointFile)) {
+    throw UsageError(fmt::format("{} already holds a checkpoint; add --resume to continue that "
+                                 "run, or give another --checkpoint directory",
+                                 *args.checkpoint));
+  }
   const ModelOptions model_options{
       .preset = preset, .precision = precision, .init = init, .seed = options.seed};
-  Model model = build_model(model_options,
-                            {train_set.channels, train_set.height, train_set.width},
-                            train_set.class_names);
-  if (args.permute_pixels) {
+  Model model = checkpoint ? std::move(checkpoint->model)
+                           : build_model(model_options,
+                                         {train_set.channels, train_set.height, train_set.width},
+                                         train_set.class_names);
+  if (args.permute_pixels && !checkpoint) {
     model.input_permutation = pixel_permutation(static_cast<uint64_t>(*args.permute_pixels),
                                                 train_set.height * train_set.width);
   }
@@ -141,13 +162,44 @@ void run_train(const TrainArguments& args) {
                e.learning_rate, e.images_per_second, e.elapsed_seconds);
     std::fflush(stdout);
   };
-  const TrainResult result = train(model, train_set, test_set, options, callbacks);
+  if (args.checkpoint) {
+    callbacks.checkpoint_every = args.checkpoint_every;
+    callbacks.on_checkpoint = [&](const TrainState& state) {
+      save_checkpoint(model, state, identity, *args.checkpoint);
+    };
+  }
+  catch_interrupt();
+  callbacks.should_stop = [] { return interrupted(); };
+  if (checkpoint) fmt::print("resuming after iteration {}\n", checkpoint->state.step);
+  const TrainResult result = train(model, train_set, test_set, options, callbacks,
+                                   checkpoint ? &checkpoint->state : nullptr);
+  if (result.interrupted) {
+    progress.clear();
+    std::fflush(stdout);
+    if (args.checkpoint) {
+      fmt::print(stderr, "felis: interrupted after iteration {}; checkpoint written to {}; run the "
+                         "same command with --resume to continue\n",
+                 result.iterations, (std::filesystem::path(*args.checkpoint) / kCheckpointFile).string());
+    } else {
+      fmt::print(stderr, "felis: interrupted after iteration {}; no model was written (give "
+                         "--checkpoint DIR to keep a run's progress)\n",
+                 result.iterations);
+    }
+    return 130;
+  }
 
   // Evaluation and report.
   ThreadPool pool(options.threads);
   auto accuracy = [&](const Dataset& set) {
-    const auto predicted = predicted_classes(predict_probabilities(model, set, pool));
-    return score(set.labels, predicted, set.class_count()).accuracy;
+    const auto probabilities = predict_probabilities(model, set, pool);
+    // Finite weights can still overflow the activations, as a huge last step leaves them.
+    if (!probabilities.allFinite()) {
+      throw DivergenceError(fmt::format(
+          "the trained model gives NaN or infinite outputs on the {} images; no model was "
+          "written; try a learning rate 100 times smaller, {}",
+          &set == &train_set ? "training" : "test", options.learning_rate / 100));
+    }
+    return score(set.labels, predicted_classes(probabilities), set.class_count()).accuracy;
   };
   const double train_accuracy = accuracy(train_set);
   fmt::print("train accuracy: {}\n", percent(train_accuracy));
@@ -193,6 +245,7 @@ void run_train(const TrainArguments& args) {
     metrics_file->commit();
     fmt::print("metrics written to {}\n", *args.metrics);
   }
+  return 0;
 }
 
 }  // namespace
@@ -201,10 +254,7 @@ Command add_train(CLI::App& app) {
   auto args = std::make_shared<TrainArguments>();
   CLI::App* sub = app.add_subcommand("train", "Train a model on a data set's training split");
   add_train_options(*sub, *args);
-  return [args] {
-    run_train(*args);
-    return 0;
-  };
+  return [args] { return run_train(*args); };
 }
 
 }  // namespace felis::cli

@@ -55,11 +55,35 @@ void check_train_arguments(const TrainArguments& args) {
     throw UsageError(fmt::format("--permute-pixels {} is outside 0 to 4294967295",
                                  *args.permute_pixels));
   }
+  if (args.checkpoint_every < 1) {
+    throw UsageError(fmt::format("--checkpoint-every {} must be at least 1 epoch",
+                                 args.checkpoint_every));
+  }
+  if (args.resume && !args.checkpoint) {
+    throw UsageError("--resume needs --checkpoint DIR, the directory of the run to continue");
+  }
+  if (args.checkpoint && args.checkpoint->empty()) {
+    throw UsageError("--checkpoint is empty; give a directory");
+  }
   Pipeline::parse(args.augment);
   if (args.optimizer) optimizer_kind_from_string(*args.optimizer);
   if (args.precision) precision_from_string(*args.precision);
   init_from_string(args.init);
   validate_thread_count(args.threads);
+}
+
+void check_precision_range(const TrainOptions& options, Precision precision) {
+  if (precision != Precision::float32) return;
+  if (!std::isfinite(static_cast<float>(options.learning_rate))) {
+    throw UsageError(fmt::format("--learning-rate {} overflows float32; give a rate below 3.4e38, "
+                                 "or --precision float64",
+                                 options.learning_rate));
+  }
+  if (static_cast<float>(options.epsilon) == 0.0f) {
+    throw UsageError(fmt::format("--epsilon {} is 0 in float32; give 1e-38 or more, or "
+                                 "--precision float64",
+                                 options.epsilon));
+  }
 }
 
 TrainOptions resolve_train_options(const TrainArguments& args, const std::string& preset,
@@ -166,6 +190,15 @@ void add_train_options(CLI::App& sub, TrainArguments& args) {
   sub.add_option("--out", args.out, "Write the trained model to this HDF5 file");
   sub.add_option("--metrics", args.metrics,
                  "Write accuracies, costs, per-epoch curves and options as JSON");
+  sub.add_option("--checkpoint", args.checkpoint,
+                 "Save the run's model and optimizer state to DIR/checkpoint.h5 every "
+                 "--checkpoint-every epochs, at the end and on Ctrl-C (full-batch runs count "
+                 "each iteration as an epoch)");
+  sub.add_option("--checkpoint-every", args.checkpoint_every, "Epochs between checkpoints")
+      ->capture_default_str();
+  sub.add_flag("--resume", args.resume,
+               "Continue the run saved in --checkpoint DIR, with the same options; the model "
+               "ends bit-identical to an uninterrupted run's");
 }
 
 }  // namespace felis::cli

@@ -36,6 +36,9 @@ struct TrainArguments {
   std::optional<std::string> out;
   std::optional<std::string> metrics;
   bool no_gram = false;  // full-batch runs on the pixels even where the Gram path applies
+  std::optional<std::string> checkpoint;  // directory of the run's checkpoint
+  int64_t checkpoint_every = 1;           // epochs between checkpoints
+  bool resume = false;                    // continue from the checkpoint in `checkpoint`
 };
 
 // Registers every option of felis train on `sub`, writing into `args`.
@@ -43,6 +46,10 @@ void add_train_options(CLI::App& sub, TrainArguments& args);
 
 // Checks what can be checked before any data is read. Throws felis::UsageError.
 void check_train_arguments(const TrainArguments& args);
+
+// Throws felis::UsageError when the learning rate overflows `precision` or epsilon
+// rounds to zero in it, which would turn the first step into NaN.
+void check_precision_range(const TrainOptions& options, Precision precision);
 
 // The trainer's options: the preset's defaults for a training set of `train_count`
 // images, overridden by what `args` gives.

@@ -234,7 +234,9 @@ Model read_model_body(hid_t file, uintmax_t file_bytes) {
 
 }  // namespace
 
-std::vector<char> model_file_bytes(Model& model) {
+std::vector<char> model_file_bytes(Model& model) { return model_file_bytes(model, {}); }
+
+std::vector<char> model_file_bytes(Model& model, const std::function<void(hid_t file)>& extra) {
   const auto library = hdf5::use_library();
   // The file is built in memory by HDF5's core driver and written to disk by AtomicFile,
   // so a full disk surfaces as one clean error instead of a half-closed HDF5 file.
@@ -259,6 +261,7 @@ std::vector<char> model_file_bytes(Model& model) {
   hdf5::write_string_attribute(root, "training", model.training.dump());
   model.visit([&](auto& network) { write_parameters(root, network); });
   if (!model.input_permutation.empty()) write_permutation(root, model.input_permutation);
+  if (extra) extra(root);
   if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) throw Error("HDF5 failed to flush the model");
   const ssize_t size = H5Fget_file_image(root, nullptr, 0);
   if (size <= 0) throw Error("HDF5 failed to produce the model file's bytes");
@@ -275,7 +278,10 @@ void save_model(Model& model, const fs::path& path) {
   file.commit();
 }
 
-Model load_model(const fs::path& path) {
+Model load_model(const fs::path& path) { return load_model(path, {}); }
+
+Model load_model(const fs::path& path,
+                 const std::function<void(hid_t file, uintmax_t file_bytes, Model& model)>& extra) {
   const auto library = hdf5::use_library();
   std::error_code error;
   if (!fs::exists(path, error)) {
@@ -298,7 +304,10 @@ Model load_model(const fs::path& path) {
                             path.string()));
   }
   try {
-    return read_model(file.get(), fs::file_size(path));
+    const uintmax_t file_bytes = fs::file_size(path);
+    Model model = read_model(file.get(), file_bytes);
+    if (extra) extra(file.get(), file_bytes, model);
+    return model;
   } catch (const std::exception& e) {
     throw Error(fmt::format("{}: {}", path.string(), e.what()));
   }

@@ -11,7 +11,12 @@
 
 #include "felis/nn/model.h"
 
+#include <hdf5.h>
+
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <vector>
 
 namespace felis {
 
@@ -28,11 +33,20 @@ void save_model(Model& model, const std::filesystem::path& path);
 // The bytes of the model's file, built in memory. Throws felis::Error if HDF5 fails.
 std::vector<char> model_file_bytes(Model& model);
 
+// As model_file_bytes(model), with `extra` called on the open file to add groups of its
+// own, as checkpoints do.
+std::vector<char> model_file_bytes(Model& model, const std::function<void(hid_t file)>& extra);
+
 // Reads a model, checking every size against the architecture before allocating.
 // Throws felis::Error for a missing file, a file that is not a felis model, a newer
 // format version, or any dataset whose shape or type does not match or whose values are
 // not finite. The model is returned only once complete, so no partly loaded model escapes.
 Model load_model(const std::filesystem::path& path);
+
+// As load_model(path), with `extra` called on the open file, the file's size in bytes
+// and the model once it is read. What `extra` throws is reported like a damaged model.
+Model load_model(const std::filesystem::path& path,
+                 const std::function<void(hid_t file, uintmax_t file_bytes, Model& model)>& extra);
 
 // True when the file is HDF5 with a felis_format_version attribute.
 bool is_model_file(const std::filesystem::path& path);

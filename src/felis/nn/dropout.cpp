@@ -6,6 +6,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace felis {
 
@@ -49,6 +50,22 @@ template <typename T>
 void Dropout<T>::reseed(uint64_t seed) {
   seed_ = seed;
   rng_.seed(seed);
+}
+
+template <typename T>
+std::string Dropout<T>::generator_state() const {
+  std::ostringstream text;
+  text << rng_;
+  return text.str();
+}
+
+template <typename T>
+void Dropout<T>::set_generator_state(const std::string& state) {
+  std::istringstream text(state);
+  std::mt19937_64 restored;
+  text >> restored;
+  if (text.fail()) throw Error("dropout generator state is not a std::mt19937_64 state");
+  rng_ = restored;
 }
 
 template <typename T>

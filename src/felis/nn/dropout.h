@@ -34,6 +34,8 @@ public:
   Shape output_shape(const Shape& sample_input) const override;
   void forward(const Tensor<T>& x, Tensor<T>& y, const PassContext& context) override;
   void backward(const Tensor<T>& dy, Tensor<T>* dx, const PassContext& context) override;
+  std::string generator_state() const override;
+  void set_generator_state(const std::string& state) override;
 
   double rate() const { return rate_; }
   uint64_t seed() const { return seed_; }

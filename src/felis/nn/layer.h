@@ -59,6 +59,11 @@ public:
 
   virtual std::vector<Parameter<T>> parameters() { return {}; }
   virtual std::vector<Buffer<T>> buffers() { return {}; }
+  // The layer's random generator as text, for checkpoints; empty for a layer that draws
+  // nothing.
+  virtual std::string generator_state() const { return {}; }
+  // Restores a state that generator_state() returned. Throws felis::Error for other text.
+  virtual void set_generator_state(const std::string& state) { (void)state; }
 };
 
 }  // namespace felis

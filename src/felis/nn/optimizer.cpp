@@ -66,6 +66,13 @@ void ensure_state(std::vector<Tensor<T>>& state, const std::vector<Parameter<T>>
   }
 }
 
+// Names each tensor of a state slot "<slot>/<index>".
+template <typename T>
+void append_slot(std::vector<Buffer<T>>& named, const std::string& slot,
+                 std::vector<Tensor<T>>& state) {
+  for (size_t i = 0; i < state.size(); ++i) named.push_back({slot + "/" + std::to_string(i), &state[i]});
+}
+
 }  // namespace
 
 template <typename T>
@@ -122,6 +129,32 @@ void Adam<T>::step(const std::vector<Parameter<T>>& parameters) {
     parameters[i].value->matrix().array() -=
         rate * (v / correction1) / ((s / correction2).sqrt() + epsilon);
   }
+}
+
+template <typename T>
+std::vector<Buffer<T>> Momentum<T>::state(const std::vector<Parameter<T>>& parameters) {
+  ensure_state(velocity_, parameters);
+  std::vector<Buffer<T>> named;
+  append_slot(named, "velocity", velocity_);
+  return named;
+}
+
+template <typename T>
+std::vector<Buffer<T>> RmsProp<T>::state(const std::vector<Parameter<T>>& parameters) {
+  ensure_state(square_average_, parameters);
+  std::vector<Buffer<T>> named;
+  append_slot(named, "square_average", square_average_);
+  return named;
+}
+
+template <typename T>
+std::vector<Buffer<T>> Adam<T>::state(const std::vector<Parameter<T>>& parameters) {
+  ensure_state(first_moment_, parameters);
+  ensure_state(second_moment_, parameters);
+  std::vector<Buffer<T>> named;
+  append_slot(named, "first_moment", first_moment_);
+  append_slot(named, "second_moment", second_moment_);
+  return named;
 }
 
 template <typename T>

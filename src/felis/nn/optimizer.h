@@ -44,6 +44,16 @@ public:
   virtual ~Optimizer() = default;
   // Updates every parameter from its gradient.
   virtual void step(const std::vector<Parameter<T>>& parameters) = 0;
+  // The optimizer's per-parameter tensors for `parameters`, named "<slot>/<index>" (for
+  // example "first_moment/0"), allocated as zeros if no step has run yet. Checkpoints
+  // save them and write them back through the same pointers.
+  virtual std::vector<Buffer<T>> state(const std::vector<Parameter<T>>& parameters) {
+    (void)parameters;
+    return {};
+  }
+  // Steps taken so far, for the optimizers whose update depends on it (Adam).
+  virtual int64_t step_count() const { return 0; }
+  virtual void set_step_count(int64_t steps) { (void)steps; }
 
   double learning_rate() const { return learning_rate_; }
   void set_learning_rate(double learning_rate) { learning_rate_ = learning_rate; }
@@ -68,6 +78,7 @@ class Momentum final : public Optimizer<T> {
 public:
   Momentum(double learning_rate, double beta) : Optimizer<T>(learning_rate), beta_(beta) {}
   void step(const std::vector<Parameter<T>>& parameters) override;
+  std::vector<Buffer<T>> state(const std::vector<Parameter<T>>& parameters) override;
 
 private:
   double beta_;
@@ -81,6 +92,7 @@ public:
   RmsProp(double learning_rate, double beta2, double epsilon)
       : Optimizer<T>(learning_rate), beta2_(beta2), epsilon_(epsilon) {}
   void step(const std::vector<Parameter<T>>& parameters) override;
+  std::vector<Buffer<T>> state(const std::vector<Parameter<T>>& parameters) override;
 
 private:
   double beta2_;
@@ -96,6 +108,9 @@ public:
   Adam(double learning_rate, double beta1, double beta2, double epsilon)
       : Optimizer<T>(learning_rate), beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {}
   void step(const std::vector<Parameter<T>>& parameters) override;
+  std::vector<Buffer<T>> state(const std::vector<Parameter<T>>& parameters) override;
+  int64_t step_count() const override { return steps_; }
+  void set_step_count(int64_t steps) override { steps_ = steps; }
 
 private:
   double beta1_;

@@ -5,6 +5,7 @@
 #include "felis/nn/optimizer.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/span_descent.h"
+#include "felis/train/train_state.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -84,10 +85,31 @@ double accuracy(Network<T>& network, const Dataset& data, ThreadPool& pool,
   return score(data.labels, predicted, data.class_count()).accuracy;
 }
 
+// Throws DivergenceError when the cost is NaN or infinite, or past kDivergenceFactor
+// times the first step's cost.
+void check_cost(double cost, double first_cost, int64_t step, const TrainOptions& options) {
+  const std::string smaller = fmt::format(
+      "try a learning rate {} times smaller, {}{}", std::isfinite(cost) ? 10 : 100,
+      options.learning_rate / (std::isfinite(cost) ? 10 : 100),
+      options.l2 > 0 ? ", or a smaller --l2" : "");
+  if (!std::isfinite(cost)) {
+    throw DivergenceError(fmt::format(
+        "the cost became {} at iteration {} with learning rate {}{}; no model was written; {}",
+        std::isnan(cost) ? "NaN" : "infinite", step, options.learning_rate,
+        options.l2 > 0 ? fmt::format(" and L2 {}", options.l2) : "", smaller));
+  }
+  if (step > 0 && cost > kDivergenceFactor * first_cost) {
+    throw DivergenceError(fmt::format(
+        "the cost grew from {:.6g} to {:.6g}, past {} times its first value, at iteration {} "
+        "with learning rate {}; no model was written; {}",
+        first_cost, cost, kDivergenceFactor, step, options.learning_rate, smaller));
+  }
+}
+
 template <typename T>
 TrainResult train_network(Network<T>& network, std::span<const int32_t> permutation,
                           const Dataset& train, const Dataset* test, const TrainOptions& options,
-                          const TrainCallbacks& callbacks) {
+                          const TrainCallbacks& callbacks, const TrainState* resume) {
   // Data: the whole set converted once for full-batch runs without augmentation, else a
   // batch made for every step.
   const int64_t n = train.count;
@@ -115,11 +137,28 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
                                       .beta2 = options.beta2,
                                       .epsilon = options.epsilon});
 
+  // A resumed run restores the state and replays the shuffles of the epochs before it.
+  TrainState state;
+  if (resume != nullptr) {
+    if (resume->step > total_steps) {
+      throw UsageError(fmt::format("the checkpoint is at step {}, past this run's {} steps; "
+                                   "give more --epochs or --iterations",
+                                   resume->step, total_steps));
+    }
+    restore_state(*resume, network, *optimizer, parameters);
+    state = *resume;
+    const int64_t shuffled_epochs = chunk_count(state.step, steps_per_epoch);
+    for (int64_t epoch = 0; !full_batch && epoch < shuffled_epochs; ++epoch) shuffle(order, rng);
+  }
+
   TrainResult result;
+  result.costs = state.costs;
+  result.epochs = state.epochs;
   const auto start = Clock::now();
   // Full-batch plain descent of a network that opens with a dense layer runs on the Gram
   // matrix of the images when there are far fewer images than pixels (span_descent.h).
-  const int span_layer = options.allow_gram ? span_descent_layer(network, train, options) : -1;
+  const bool gram_allowed = options.allow_gram && !callbacks.on_checkpoint && resume == nullptr;
+  const int span_layer = gram_allowed ? span_descent_layer(network, train, options) : -1;
   std::optional<SpanDescent<T>> span;
   if (span_layer >= 0) {
     span.emplace(network, span_layer, train, permutation, pool);
@@ -129,10 +168,25 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
   }
 
   double scoring_seconds = 0.0;
-  double cost_sum = 0.0;
-  int64_t cost_terms = 0;
-  double epoch_cost_sum = 0.0;
-  for (int64_t step = 0; step < total_steps; ++step) {
+  auto training_seconds = [&] { return state.train_seconds + seconds_since(start) - scoring_seconds; };
+  auto check_weights = [&](int64_t steps_done) {
+    if (parameters_finite(parameters)) return;
+    throw DivergenceError(fmt::format(
+        "the weights became NaN or infinite by iteration {} with learning rate {}; no model "
+        "was written; try a learning rate 100 times smaller, {}",
+        steps_done, options.learning_rate, options.learning_rate / 100));
+  };
+  auto checkpoint = [&](int64_t steps_done) {
+    if (!callbacks.on_checkpoint) return;
+    check_weights(steps_done);
+    state.step = steps_done;
+    state.costs = result.costs;
+    state.epochs = result.epochs;
+    state.train_seconds = training_seconds();
+    capture_state(network, *optimizer, parameters, state);
+    callbacks.on_checkpoint(state);
+  };
+  for (int64_t step = state.step; step < total_steps; ++step) {
     const int64_t position = step % steps_per_epoch;
     if (position == 0 && step > 0 && (step / steps_per_epoch) % options.decay_every == 0) {
       optimizer->set_learning_rate(optimizer->learning_rate() * options.learning_rate_decay);
@@ -152,7 +206,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       }
     }
 
-    // Forward, loss, backward, penalty, step.
+    // Forward, loss, backward, penalty, checks, step.
     double cost = 0.0;
     if (span) {
       cost = span->forward_backward(labels);
@@ -162,84 +216,95 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       network.backward(dlogits, context);
       cost += apply_l2_penalty(parameters, options.l2, x.rows());
     }
-    if (!std::isfinite(cost)) {
-      throw DivergenceError(fmt::format(
-          "the cost became {} at iteration {} with learning rate {}{}; no model was written; "
-          "try a learning rate 100 times smaller, {}{}",
-          std::isnan(cost) ? "NaN" : "infinite", step, options.learning_rate,
-          options.l2 > 0 ? fmt::format(" and L2 {}", options.l2) : "",
-          options.learning_rate / 100, options.l2 > 0 ? ", or a smaller --l2" : ""));
-    }
+    if (step == 0) state.first_cost = cost;
+    check_cost(cost, state.first_cost, step, options);
     if (span) {
       span->step(optimizer->learning_rate());
     } else {
+      check_finite_gradients(parameters, step, options.learning_rate);
       clip_gradient_norm(parameters, options.clip_norm);
       optimizer->step(parameters);
     }
 
     // Records: the cost every cost_every steps, and a line per epoch of an SGD run.
-    cost_sum += cost;
-    ++cost_terms;
-    epoch_cost_sum += cost;
+    state.cost_sum += cost;
+    ++state.cost_terms;
+    state.epoch_cost_sum += cost;
     if (callbacks.on_step) {
-      const double training_seconds = seconds_since(start) - scoring_seconds;
+      const double seconds = training_seconds();
       callbacks.on_step({.step = step + 1,
                          .steps = total_steps,
                          .epoch = step / steps_per_epoch + 1,
                          .epochs = chunk_count(total_steps, steps_per_epoch),
-                         .loss = epoch_cost_sum / static_cast<double>(position + 1),
+                         .loss = state.epoch_cost_sum / static_cast<double>(position + 1),
                          .images_per_second = static_cast<double>((step + 1) * batch) /
-                                              std::max(training_seconds, 1e-9),
-                         .elapsed_seconds = training_seconds});
+                                              std::max(seconds, 1e-9),
+                         .elapsed_seconds = seconds});
     }
     if (options.cost_every > 0 && step % options.cost_every == 0) {
-      const CostRecord record{step, full_batch ? cost : cost_sum / cost_terms};
+      const CostRecord record{step, full_batch ? cost : state.cost_sum / state.cost_terms};
       result.costs.push_back(record);
       if (callbacks.on_cost) callbacks.on_cost(record);
-      cost_sum = 0.0;
-      cost_terms = 0;
+      state.cost_sum = 0.0;
+      state.cost_terms = 0;
     }
     const bool last_step = step == total_steps - 1;
+    const bool epoch_end = position == steps_per_epoch - 1;
     const int64_t epoch_number = step / steps_per_epoch + 1;
-    if (!full_batch && (position == steps_per_epoch - 1 || last_step) &&
+    if (!full_batch && (epoch_end || last_step) &&
         (epoch_number % options.score_every == 0 || last_step)) {
       EpochRecord epoch;
       epoch.epoch = epoch_number;
       epoch.epochs = chunk_count(total_steps, steps_per_epoch);
-      epoch.loss = epoch_cost_sum / static_cast<double>(position + 1);
+      epoch.loss = state.epoch_cost_sum / static_cast<double>(position + 1);
       epoch.learning_rate = optimizer->learning_rate();
-      const double training_seconds = seconds_since(start) - scoring_seconds;
+      const double seconds = training_seconds();
       epoch.images_per_second =
           static_cast<double>(std::min((step + 1) * batch, epoch.epoch * n)) /
-          std::max(training_seconds, 1e-9);
+          std::max(seconds, 1e-9);
       const auto scoring_start = Clock::now();
       if (options.score_train) epoch.train_accuracy = accuracy(network, train, pool, permutation);
       if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool, permutation);
       scoring_seconds += seconds_since(scoring_start);
-      epoch.elapsed_seconds = seconds_since(start);
+      epoch.elapsed_seconds = state.train_seconds + seconds_since(start);
       result.epochs.push_back(epoch);
       if (callbacks.on_epoch) callbacks.on_epoch(epoch);
     }
-    if (!full_batch && position == steps_per_epoch - 1) epoch_cost_sum = 0.0;
-    if (full_batch) epoch_cost_sum = 0.0;  // every full-batch step is an epoch of its own
+    if (epoch_end) state.epoch_cost_sum = 0.0;  // every full-batch step is an epoch of its own
+
+    // Checkpoints, and a requested stop.
+    if (last_step || (epoch_end && epoch_number % callbacks.checkpoint_every == 0)) {
+      checkpoint(step + 1);
+    }
+    if (!last_step && callbacks.should_stop && callbacks.should_stop()) {
+      if (!(epoch_end && epoch_number % callbacks.checkpoint_every == 0)) checkpoint(step + 1);
+      result.interrupted = true;
+      result.iterations = step + 1;
+      result.train_seconds = training_seconds();
+      return result;
+    }
   }
   if (span) span->finish();
+  // The last step's update is checked here, since no later cost would show it.
+  check_weights(total_steps);
   result.iterations = total_steps;
   result.gram = span.has_value();
-  result.train_seconds = seconds_since(start) - scoring_seconds;
+  result.train_seconds = training_seconds();
   return result;
 }
 
 }  // namespace
 
 TrainResult train(Model& model, const Dataset& train, const Dataset* test,
-                  const TrainOptions& options, const TrainCallbacks& callbacks) {
+                  const TrainOptions& options, const TrainCallbacks& callbacks,
+                  const TrainState* resume) {
   validate(options);
   check_compatible(model, train);
   if (test != nullptr) check_compatible(model, *test);
   options.augment.check({.height = train.height, .width = train.width, .channels = train.channels});
   return model.visit([&](auto& network) {
-    return train_network(network, model.input_permutation, train, test, options, callbacks);
+    return train_network(network, model.input_permutation, train, test, options, callbacks,
+                         resume);
   });
 }
 

@@ -10,6 +10,9 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace felis {
 
@@ -62,9 +65,28 @@ struct EpochRecord {
 struct TrainResult {
   std::vector<CostRecord> costs;
   std::vector<EpochRecord> epochs;
-  int64_t iterations = 0;
+  int64_t iterations = 0;  // steps done, a resumed run's earlier steps included
   bool gram = false;  // trained on the Gram matrix of the training images
   double train_seconds = 0.0;  // the loop alone, without loading data or per-epoch scoring
+  bool interrupted = false;    // TrainCallbacks::should_stop ended the run early
+};
+
+// Everything a run needs, besides the model's weights, to continue from a step boundary
+// as if it had never stopped: written to checkpoints, passed back to train() to resume.
+struct TrainState {
+  int64_t step = 0;            // steps done
+  double learning_rate = 0.0;  // the optimizer's rate, after the decays so far
+  int64_t optimizer_steps = 0; // Adam's step count t
+  double first_cost = 0.0;     // the first step's cost, for the divergence check
+  double cost_sum = 0.0;       // mini-batch costs since the last cost record
+  int64_t cost_terms = 0;
+  double epoch_cost_sum = 0.0; // mini-batch costs since the epoch began
+  double train_seconds = 0.0;  // training time so far
+  std::vector<CostRecord> costs;
+  std::vector<EpochRecord> epochs;
+  // The optimizer's tensors ("first_moment/0", ...), as float64 whatever the precision.
+  std::vector<std::pair<std::string, std::vector<double>>> optimizer;
+  std::vector<std::string> generators;  // each layer's Layer::generator_state()
 };
 
 // Progress of a run after one step, for progress displays.
@@ -82,9 +104,21 @@ struct TrainCallbacks {
   std::function<void(const CostRecord&)> on_cost;
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(const StepRecord&)> on_step;
+  // Called with the state after every checkpoint_every epochs, after the last step, and
+  // when should_stop() ends a run, while the model holds that state's weights. When set,
+  // training stays on the pixels: the Gram path keeps its weights outside the model.
+  std::function<void(const TrainState&)> on_checkpoint;
+  int64_t checkpoint_every = 1;  // epochs; each full-batch iteration counts as one
+  // Polled after every step; true ends the run there with TrainResult::interrupted set.
+  std::function<bool()> should_stop;
 };
 
-// Thrown when the cost becomes NaN or infinite. The model's weights are then unusable.
+// A run's cost stops counting as converging once it exceeds this multiple of its first
+// step's cost: the trainer then stops with a DivergenceError.
+inline constexpr double kDivergenceFactor = 100.0;
+
+// Thrown when the cost or a gradient becomes NaN or infinite, or the cost grows past
+// kDivergenceFactor times its first value. The model's weights are then unusable.
 class DivergenceError : public Error {
 public:
   using Error::Error;
@@ -93,8 +127,12 @@ public:
 // Trains `model` on `train`, reporting each recorded cost and each finished SGD epoch
 // (scored on `test` too when given). Requires options validated by validate(), and a
 // data set whose images fit the model. Throws DivergenceError when the cost diverges.
+// With `resume`, continues the run that wrote that state from its step; the model must
+// hold the weights saved with it. Throws felis::Error when the state does not fit the
+// model or the options (another optimizer, other shapes).
 TrainResult train(Model& model, const Dataset& train, const Dataset* test,
-                  const TrainOptions& options, const TrainCallbacks& callbacks = {});
+                  const TrainOptions& options, const TrainCallbacks& callbacks = {},
+                  const TrainState* resume = nullptr);
 
 // Throws felis::UsageError naming the first invalid option and its valid range.
 void validate(const TrainOptions& options);
