@@ -45,8 +45,12 @@ def check_output_file(path):
     """Raise ReportFileError if path exists but lacks the markers, so nothing is lost."""
     if not os.path.exists(path):
         return
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except (UnicodeDecodeError, OSError) as error:
+        raise ReportFileError(f"{path} cannot be read as UTF-8 text ({error}); pass --out "
+                              "with another file") from error
     begin, end = text.find(BEGIN_MARKER), text.find(END_MARKER)
     if begin < 0 or end < begin:
         raise ReportFileError(
