@@ -1,5 +1,6 @@
 // The training loop: a hand-computed step, determinism across thread counts, and
 // divergence detection.
+#include "felis/io/model_file.h"
 #include "felis/train/evaluate.h"
 #include "felis/train/trainer.h"
 
@@ -7,9 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 namespace felis {
 namespace {
@@ -109,6 +112,21 @@ TEST(Trainer, ConvAdamRunsAgreeBitForBit) {
   const auto first = run(1);
   EXPECT_EQ(first, run(1));
   EXPECT_EQ(first, run(2));
+}
+
+TEST(Trainer, SameRunWritesSameFileBytes) {
+  // Model files record no modification times, so runs a second apart write equal bytes.
+  const Dataset data = fixtures::synthetic_dataset(60, 8, 1, 3, 5);
+  auto file_bytes = [&] {
+    Model model = build_model({.preset = "conv:2:3, relu, maxpool:2, flatten, dense:3",
+                               .precision = Precision::float32, .init = Init::he},
+                              {1, 8, 8}, data.class_names);
+    train(model, data, nullptr, {.epochs = 1, .batch_size = 20, .learning_rate = 0.05});
+    return model_file_bytes(model);
+  };
+  const auto first = file_bytes();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(first, file_bytes());
 }
 
 TEST(Trainer, SeedChangesTheShuffle) {

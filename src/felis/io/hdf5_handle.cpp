@@ -70,6 +70,14 @@ void write_vlen_strings(hid_t object, const std::string& name,
 }  // namespace
 
 // A scalar dataspace, so that h5py reads the value as str rather than as an array.
+Handle untimed_creation(hid_t property_class) {
+  Handle properties(H5Pcreate(property_class), H5Pclose);
+  if (!properties.valid() || H5Pset_obj_track_times(properties.get(), 0) < 0) {
+    throw Error("HDF5 failed to set up creation properties");
+  }
+  return properties;
+}
+
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value) {
   write_vlen_strings(object, name, {value}, Handle(H5Screate(H5S_SCALAR), H5Sclose));
 }

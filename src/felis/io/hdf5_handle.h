@@ -52,6 +52,10 @@ private:
 // that failures reach the user as felis's one-line messages only.
 [[nodiscard]] std::unique_lock<std::recursive_mutex> use_library();
 
+// Creation properties for a dataset (H5P_DATASET_CREATE) or a group (H5P_GROUP_CREATE)
+// that records no modification times, so that the same model gives the same file bytes.
+Handle untimed_creation(hid_t property_class);
+
 // Each throws felis::Error naming `what` on failure.
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value);
 void write_strings_attribute(hid_t object, const std::string& name,

@@ -33,7 +33,9 @@ hid_t file_type() {
 }
 
 Handle create_group(hid_t parent, const std::string& name) {
-  Handle group(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  const Handle properties = hdf5::untimed_creation(H5P_GROUP_CREATE);
+  Handle group(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+               H5Gclose);
   if (!group.valid()) throw Error(fmt::format("HDF5 failed to create group '{}'", name));
   return group;
 }
@@ -56,8 +58,9 @@ void write_parameters(hid_t file, Network<T>& network) {
       const Shape& shape = parameter.value->shape();
       std::vector<hsize_t> dims(shape.begin(), shape.end());
       Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+      const Handle properties = hdf5::untimed_creation(H5P_DATASET_CREATE);
       Handle dataset(H5Dcreate2(group.get(), parameter.name.c_str(), file_type<T>(), space.get(),
-                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                H5P_DEFAULT, properties.get(), H5P_DEFAULT),
                      H5Dclose);
       if (!dataset.valid() || H5Dwrite(dataset.get(), memory_type<T>(), H5S_ALL, H5S_ALL,
                                        H5P_DEFAULT, parameter.value->data()) < 0) {
@@ -109,8 +112,9 @@ void read_parameters(hid_t file, Network<T>& network) {
 void write_permutation(hid_t file, const std::vector<int32_t>& permutation) {
   const hsize_t size = permutation.size();
   Handle space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+  const Handle properties = hdf5::untimed_creation(H5P_DATASET_CREATE);
   Handle dataset(H5Dcreate2(file, "input_permutation", H5T_STD_I32LE, space.get(), H5P_DEFAULT,
-                            H5P_DEFAULT, H5P_DEFAULT),
+                            properties.get(), H5P_DEFAULT),
                  H5Dclose);
   if (!dataset.valid() || H5Dwrite(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                    permutation.data()) < 0) {

@@ -55,7 +55,8 @@ nlohmann::json state_json(const TrainState& state, const nlohmann::json& run) {
 void write_dataset(hid_t group, const std::string& name, hid_t type, const void* data,
                    hsize_t count) {
   Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-  Handle dataset(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+  const Handle properties = hdf5::untimed_creation(H5P_DATASET_CREATE);
+  Handle dataset(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, properties.get(),
                             H5P_DEFAULT),
                  H5Dclose);
   if (!dataset.valid() ||
@@ -65,7 +66,9 @@ void write_dataset(hid_t group, const std::string& name, hid_t type, const void*
 }
 
 void write_state(hid_t file, const TrainState& state, const nlohmann::json& run) {
-  Handle group(H5Gcreate2(file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  const Handle properties = hdf5::untimed_creation(H5P_GROUP_CREATE);
+  Handle group(H5Gcreate2(file, "checkpoint", H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+               H5Gclose);
   if (!group.valid()) throw Error("HDF5 failed to create group 'checkpoint'");
   const std::string text = state_json(state, run).dump();
   write_dataset(group.get(), "state", H5T_NATIVE_UINT8, text.data(), text.size());
