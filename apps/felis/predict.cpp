@@ -25,6 +25,7 @@ struct PredictArguments {
 // Class probabilities (K) for one (H, W, C) image.
 std::vector<double> classify(Model& model, const LoadedImage& image, const ImageShape& shape) {
   ThreadPool pool(1);
+  const auto lock = model.lock_passes();
   return model.visit([&](auto& network) {
     using T = typename std::remove_reference_t<decltype(network)>::Scalar;
     Tensor<T> x;

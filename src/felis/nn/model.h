@@ -6,6 +6,8 @@
 
 #include "felis/nn/network.h"
 
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <variant>
@@ -39,6 +41,13 @@ public:
   nlohmann::json architecture() const;
   int64_t parameter_count();
 
+  // Forward and backward passes keep their activations in the layers, so one model runs
+  // one pass at a time. Prediction and training hold this lock while they run; two
+  // threads predicting on one model take turns and get the results one thread gets.
+  [[nodiscard]] std::unique_lock<std::mutex> lock_passes() {
+    return std::unique_lock<std::mutex>(*passes_);
+  }
+
   // Calls f(Network<T>&) with the network in its own precision.
   template <typename F>
   decltype(auto) visit(F&& f) { return std::visit(std::forward<F>(f), network_); }
@@ -57,6 +66,7 @@ private:
   Networks network_;
   std::string name_;
   std::vector<std::string> class_names_;
+  std::unique_ptr<std::mutex> passes_ = std::make_unique<std::mutex>();  // see lock_passes()
 };
 
 struct ModelOptions {

@@ -46,6 +46,7 @@ RowMatrix<double> predict_probabilities(Network<T>& network, const Dataset& data
 }
 
 RowMatrix<double> predict_probabilities(Model& model, const Dataset& data, ThreadPool& pool) {
+  const auto lock = model.lock_passes();
   return model.visit([&](auto& network) {
     return predict_probabilities(network, data, pool, model.input_permutation);
   });

@@ -302,6 +302,7 @@ TrainResult train(Model& model, const Dataset& train, const Dataset* test,
   check_compatible(model, train);
   if (test != nullptr) check_compatible(model, *test);
   options.augment.check({.height = train.height, .width = train.width, .channels = train.channels});
+  const auto lock = model.lock_passes();
   return model.visit([&](auto& network) {
     return train_network(network, model.input_permutation, train, test, options, callbacks,
                          resume);
