@@ -32,54 +32,30 @@ int default_threads() {
 
 namespace {
 
-// The options of a finished run; iterations and epochs are what ran, whichever was given.
-nlohmann::json options_json(const TrainOptions& options, const TrainArguments& args,
-                            const std::string& model, const std::string& precision,
+// The options of a finished run: the run's identity, with the model's name and what ran
+// (iterations and epochs, whichever was given), the threads and the training path.
+nlohmann::json options_json(const nlohmann::json& identity, const TrainOptions& options,
+                            const TrainArguments& args, const std::string& model,
                             const TrainResult& result, int64_t train_count) {
   const int64_t batch = options.batch_size == 0 ? train_count
                                                 : std::min(options.batch_size, train_count);
   const int64_t steps_per_epoch = (train_count + batch - 1) / batch;
-  std::error_code ignored;
-  return {{"model", model},
-          {"spec", args.model},
-          {"data", std::filesystem::weakly_canonical(args.data, ignored).string()},
-          {"iterations", result.iterations},
-          {"epochs", static_cast<double>(result.iterations) / static_cast<double>(steps_per_epoch)},
-          {"batch_size", options.batch_size == 0 ? nlohmann::json("full")
-                                                 : nlohmann::json(options.batch_size)},
-          {"optimizer", to_string(options.optimizer)},
-          {"learning_rate", options.learning_rate},
-          {"learning_rate_decay", options.learning_rate_decay},
-          {"decay_every", options.decay_every},
-          {"momentum", options.momentum},
-          {"beta2", options.beta2},
-          {"epsilon", options.epsilon},
-          {"clip_norm", options.clip_norm},
-          {"l2", options.l2},
-          {"init", args.init},
-          {"precision", precision},
-          {"seed", options.seed},
-          {"augment", options.augment.spec()},
-          {"permute_pixels", args.permute_pixels ? nlohmann::json(*args.permute_pixels)
-                                                 : nlohmann::json(nullptr)},
-          {"threads", options.threads},
-          {"gram", result.gram}};
+  nlohmann::json value = identity;
+  value.update({{"model", model},
+                {"spec", args.model},
+                {"iterations", result.iterations},
+                {"epochs", static_cast<double>(result.iterations) / static_cast<double>(steps_per_epoch)},
+                {"batch_size", options.batch_size == 0 ? nlohmann::json("full")
+                                                       : nlohmann::json(options.batch_size)},
+                {"threads", options.threads},
+                {"gram", result.gram}});
+  return value;
 }
 
-// One record per epoch: {"epoch", "loss", "train_accuracy", "test_accuracy", ...}.
+// One record per epoch, as epoch_json() writes it.
 nlohmann::json epoch_curves(const std::vector<EpochRecord>& epochs) {
   nlohmann::json curves = nlohmann::json::array();
-  for (const auto& e : epochs) {
-    curves.push_back({{"epoch", e.epoch},
-                      {"loss", e.loss},
-                      {"train_accuracy", e.train_accuracy ? nlohmann::json(*e.train_accuracy)
-                                                          : nlohmann::json(nullptr)},
-                      {"test_accuracy", e.test_accuracy ? nlohmann::json(*e.test_accuracy)
-                                                        : nlohmann::json(nullptr)},
-                      {"learning_rate", e.learning_rate},
-                      {"images_per_second", e.images_per_second},
-                      {"elapsed_seconds", e.elapsed_seconds}});
-  }
+  for (const auto& epoch : epochs) curves.push_back(epoch_json(epoch));
   return curves;
 }
 
@@ -203,7 +179,7 @@ int run_train(const TrainArguments& args) {
   };
   const double train_accuracy = accuracy(train_set);
   fmt::print("train accuracy: {}\n", percent(train_accuracy));
-  nlohmann::json metrics = options_json(options, args, model.name(), precision_name, result, train_set.count);
+  nlohmann::json metrics = options_json(identity, options, args, model.name(), result, train_set.count);
   metrics["train_accuracy"] = train_accuracy;
   metrics["test_accuracy"] = nullptr;
   if (test_set != nullptr) {
@@ -224,7 +200,7 @@ int run_train(const TrainArguments& args) {
   metrics["costs"] = costs;
   metrics["epoch_curves"] = epoch_curves(result.epochs);
   metrics["train_seconds"] = result.train_seconds;
-  model.training = options_json(options, args, model.name(), precision_name, result, train_set.count);
+  model.training = options_json(identity, options, args, model.name(), result, train_set.count);
 
   // Both files are written in full before either replaces anything.
   std::optional<AtomicFile> model_file;

@@ -18,18 +18,7 @@ nlohmann::json records_json(const TrainState& state) {
   nlohmann::json costs = nlohmann::json::array();
   for (const auto& record : state.costs) costs.push_back({record.iteration, record.cost});
   nlohmann::json epochs = nlohmann::json::array();
-  for (const auto& e : state.epochs) {
-    epochs.push_back({{"epoch", e.epoch},
-                      {"epochs", e.epochs},
-                      {"loss", e.loss},
-                      {"train_accuracy", e.train_accuracy ? nlohmann::json(*e.train_accuracy)
-                                                          : nlohmann::json(nullptr)},
-                      {"test_accuracy", e.test_accuracy ? nlohmann::json(*e.test_accuracy)
-                                                        : nlohmann::json(nullptr)},
-                      {"learning_rate", e.learning_rate},
-                      {"images_per_second", e.images_per_second},
-                      {"elapsed_seconds", e.elapsed_seconds}});
-  }
+  for (const auto& epoch : state.epochs) epochs.push_back(epoch_json(epoch));
   return {{"costs", costs}, {"epochs", epochs}};
 }
 
@@ -174,6 +163,20 @@ void read_state(hid_t file, uintmax_t file_bytes, int64_t parameters, TrainState
 }
 
 }  // namespace
+
+nlohmann::json epoch_json(const EpochRecord& epoch) {
+  auto optional = [](const std::optional<double>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
+  return {{"epoch", epoch.epoch},
+          {"epochs", epoch.epochs},
+          {"loss", epoch.loss},
+          {"train_accuracy", optional(epoch.train_accuracy)},
+          {"test_accuracy", optional(epoch.test_accuracy)},
+          {"learning_rate", epoch.learning_rate},
+          {"images_per_second", epoch.images_per_second},
+          {"elapsed_seconds", epoch.elapsed_seconds}};
+}
 
 void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json& run,
                      const fs::path& directory) {

@@ -29,6 +29,10 @@ struct Checkpoint {
   nlohmann::json run;
 };
 
+// An epoch line as JSON: {"epoch", "epochs", "loss", "train_accuracy", "test_accuracy"
+// (null when not scored), "learning_rate", "images_per_second", "elapsed_seconds"}.
+nlohmann::json epoch_json(const EpochRecord& epoch);
+
 // Writes DIR/checkpoint.h5 atomically: a crash leaves the previous checkpoint whole.
 // Throws felis::Error when the directory cannot be created or the file written.
 void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json& run,
