@@ -88,7 +88,7 @@ int run_train(const TrainArguments& args) {
     }
   } else if (args.checkpoint && std::filesystem::exists(std::filesystem::path(*args.checkpoint) /
                                                         kCheckpointFile)) {
-    throw UsageError(fmt::format("{} already holds a checkpoint; add --resume to continue that "
+    throw UsageError(fmt::format("{} already contains a checkpoint; add --resume to continue that "
                                  "run, or give another --checkpoint directory",
                                  *args.checkpoint));
   }

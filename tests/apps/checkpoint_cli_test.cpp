@@ -126,7 +126,7 @@ TEST_F(CheckpointCli, CtrlCSavesCheckpointAndResumes) {
 
   const auto again = run_felis(dir, command_line(arguments));
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_TRUE(contains(again.err, "already holds a checkpoint; add --resume")) << again.err;
+  EXPECT_TRUE(contains(again.err, "already contains a checkpoint; add --resume")) << again.err;
 
   arguments.push_back("--resume");
   const auto resumed = run_felis(dir, command_line(arguments));

@@ -105,7 +105,7 @@ struct TrainCallbacks {
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(const StepRecord&)> on_step;
   // Called with the state after every checkpoint_every epochs, after the last step, and
-  // when should_stop() ends a run, while the model holds that state's weights. When set,
+  // when should_stop() ends a run, while the model has that state's weights. When set,
   // training stays on the pixels: the Gram path keeps its weights outside the model.
   std::function<void(const TrainState&)> on_checkpoint;
   int64_t checkpoint_every = 1;  // epochs; each full-batch iteration counts as one
