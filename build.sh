@@ -3,6 +3,9 @@
 #
 #   ./build.sh run [--data DIR]   install what is missing, build, run the main job
 #   ./build.sh test               install what is missing, build, run the test suite
+#   ./build.sh asan [SECONDS]     install what is missing, build with clang, AddressSanitizer
+#                                 and UBSan, run the test suite under them, then each fuzz
+#                                 target for SECONDS (default 30; 0 skips fuzzing)
 #   ./build.sh bench [ARGS]       install what is missing, build, run bench/run ARGS: felis
 #                                 against numpy, scikit-learn and PyTorch, into
 #                                 docs/benchmarks.md (bench/run --help)
@@ -22,7 +25,7 @@ packages=(
 )
 
 usage() {
-  echo "usage: $0 run [--data DIR] | test | bench [bench/run options]" >&2
+  echo "usage: $0 run [--data DIR] | test | asan [SECONDS] | bench [bench/run options]" >&2
   exit 2
 }
 
@@ -119,6 +122,17 @@ case "$command" in
     awk 'previous ~ /: Skipped$/ { print "skipped: " $0 } { previous = $0 }' \
       "$root/build/release/Testing/Temporary/LastTest.log" 2>/dev/null | sort -u || true
     exit $status
+    ;;
+  asan)
+    [ $# -le 1 ] || usage
+    seconds=${1:-30}
+    [[ $seconds =~ ^[0-9]+$ ]] || { echo "error: asan takes fuzzing seconds as a whole number, not $seconds" >&2; exit 2; }
+    packages+=(chromium clang libclang-rt-14-dev)
+    install_packages
+    cmake --preset asan -S "$root" >/dev/null
+    cmake --build --preset asan --parallel "$(nproc)"
+    ctest --preset asan --parallel "$(nproc)"
+    [ "$seconds" -eq 0 ] || "$root/fuzz/run" --build "$root/build/asan" --seconds "$seconds"
     ;;
   bench)
     # The peers' Python libraries are Debian packages too.

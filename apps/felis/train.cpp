@@ -138,11 +138,14 @@ int run_train(const TrainArguments& args) {
                e.learning_rate, e.images_per_second, e.elapsed_seconds);
     std::fflush(stdout);
   };
+  std::vector<char> pending_checkpoint;
   if (args.checkpoint) {
     callbacks.checkpoint_every = args.checkpoint_every;
+    // A checkpoint is written only once the next step shows its weights did not diverge.
     callbacks.on_checkpoint = [&](const TrainState& state) {
-      save_checkpoint(model, state, identity, *args.checkpoint);
+      pending_checkpoint = checkpoint_file_bytes(model, state, identity);
     };
+    callbacks.commit_checkpoint = [&] { write_checkpoint(pending_checkpoint, *args.checkpoint); };
   }
   catch_interrupt();
   callbacks.should_stop = [] { return interrupted(); };

@@ -34,8 +34,9 @@ std::vector<double> weights(const fs::path& file) {
   return values;
 }
 
-// Starts felis with `arguments`, output to /dev/null, and returns its process id.
-pid_t start_felis(const std::vector<std::string>& arguments) {
+// Starts felis with `arguments`, its output to `out` and its errors to /dev/null, and
+// returns its process id.
+pid_t start_felis(const std::vector<std::string>& arguments, const fs::path& out = "/dev/null") {
   std::vector<std::string> argv_text = {FELIS_BINARY};
   argv_text.insert(argv_text.end(), arguments.begin(), arguments.end());
   std::vector<char*> argv;
@@ -43,7 +44,7 @@ pid_t start_felis(const std::vector<std::string>& arguments) {
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   pid_t pid = -1;
   const int error = posix_spawn(&pid, FELIS_BINARY, &actions, nullptr, argv.data(), environ);
@@ -56,6 +57,16 @@ bool signal_when_written(pid_t pid, const fs::path& file, int signal) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     if (fs::exists(file)) return kill(pid, signal) == 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+// Waits up to 60 s for `file` to contain `text`; sends `signal` to `pid` once it does.
+bool signal_when_printed(pid_t pid, const fs::path& file, const std::string& text, int signal) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(file) && contains(fixtures::read_text(file), text)) return kill(pid, signal) == 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return false;
@@ -134,6 +145,49 @@ TEST_F(CheckpointCli, CtrlCSavesCheckpointAndResumes) {
   const auto whole = run_felis(dir, command_line(train_arguments((dir / "whole.h5").string())));
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
   EXPECT_EQ(weights(dir / "model.h5"), weights(dir / "whole.h5"));
+}
+
+TEST_F(CheckpointCli, CtrlCWithoutCheckpointWritesNothing) {
+  auto arguments = train_arguments((dir / "model.h5").string());
+  // Enough epochs that the run is still going when the signal comes.
+  arguments[arguments.size() - 7] = "500";
+  arguments.insert(arguments.end(), {"--metrics", (dir / "metrics.json").string()});
+  const pid_t pid = start_felis(arguments, dir / "out.txt");
+  ASSERT_GT(pid, 0);
+  const bool sent = signal_when_printed(pid, dir / "out.txt", "epoch 1/500", SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(sent) << "no epoch ended within 60 s";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_FALSE(fs::exists(dir / "model.h5"));
+  EXPECT_FALSE(fs::exists(dir / "metrics.json"));
+  EXPECT_FALSE(contains(fixtures::read_text(dir / "out.txt"), "epoch 500/500"));
+}
+
+// A resumed run whose new learning rate diverges stops with the message and leaves the
+// checkpoint it started from as it was, and no model file.
+TEST_F(CheckpointCli, DivergenceKeepsTheLastGoodCheckpoint) {
+  const std::vector<std::string> base = {"train", "--data", data.string(), "--model", "logreg",
+                                         "--learning-rate", "0.005", "--iterations", "20",
+                                         "--checkpoint", (dir / "run").string(),
+                                         "--out", (dir / "model.h5").string()};
+  const auto first = run_felis(dir, command_line(base));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  fs::remove(dir / "model.h5");
+  const auto good = fixtures::read_bytes(dir / "run" / "checkpoint.h5");
+
+  auto arguments = base;
+  arguments[6] = "100000";
+  arguments[8] = "40";
+  arguments.push_back("--resume");
+  const auto r = run_felis(dir, command_line(arguments));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "at iteration 21 with learning rate 100000")) << r.err;
+  EXPECT_TRUE(contains(r.err, "try a learning rate 10 times smaller")) << r.err;
+  EXPECT_EQ(fixtures::line_count(r.err), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "model.h5"));
+  EXPECT_EQ(fixtures::read_bytes(dir / "run" / "checkpoint.h5"), good);
 }
 
 TEST_F(CheckpointCli, ResumeWithOtherOptionsIsRejected) {

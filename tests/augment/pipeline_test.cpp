@@ -95,7 +95,7 @@ TEST(PipelineSpec, BadParametersNameTheRange) {
       {"shift:4,\nrotate", "control character (code 10) at position 8"},
   };
   for (const auto& [spec, part] : cases) {
-    const auto message = error_message([&] { Pipeline::parse(spec); });
+    const auto message = error_message([&, &spec = spec] { Pipeline::parse(spec); });
     EXPECT_TRUE(contains(message, part)) << spec << ": " << message;
   }
 }

@@ -589,19 +589,24 @@ TEST(Image, HugeJpegRejectedBeforeDecoding) {
   expect_rejected_as_huge(file);
 }
 
-TEST(Image, OpenCvSizeLimitReportedAsTooLarge) {
+// Formats other than PNG, JPEG and BMP never reach OpenCV: a PGM header promising 40000 x
+// 40000 pixels, and the input on which fuzzing found Debian's DICOM decoder aborting.
+TEST(Image, OtherFormatsRejectedBeforeDecoding) {
   TempDir dir;
-  const auto file = dir / "huge.pgm";
-  // felis reads no PGM header, so OpenCV's own limit of 2^30 pixels rejects this one.
-  fixtures::write_text(file, "P5\n40000 40000\n255\n");
-
-  StderrCapture capture;
-  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
-
-  EXPECT_TRUE(contains(message, file.string() + ": image is too large")) << message;
-  EXPECT_TRUE(contains(message, "shrink it first")) << message;
-  EXPECT_FALSE(contains(message, "CV_IO_MAX_IMAGE")) << message;
-  EXPECT_EQ(capture.text(), "");
+  const auto pgm = dir / "huge.pgm";
+  fixtures::write_text(pgm, "P5\n40000 40000\n255\n");
+  const auto dicom = std::filesystem::path(FELIS_SOURCE_DIR) / "fuzz" / "regressions" / "image" /
+                     "dicom-decoder-aborts.dcm";
+  for (const auto& file : {pgm, dicom}) {
+    StderrCapture capture;
+    const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+    EXPECT_TRUE(contains(message, file.string() + ": cannot be decoded as an image; felis reads "
+                                                  "PNG, JPEG and BMP, and it "))
+        << message;
+    EXPECT_TRUE(contains(message, "convert it to PNG first")) << message;
+    EXPECT_EQ(capture.text(), "");
+  }
+  EXPECT_TRUE(contains(error_message([&] { load_image(pgm, kRgb2x2); }), "it starts with 'P5 40000"));
 }
 
 TEST(Image, FifoRejected) {

@@ -175,5 +175,31 @@ TEST(Divergence, CostGrowthStopsTheRun) {
   }
 }
 
+// Every capture is committed in a sound run. In a diverging one, the capture made after the
+// step that blew the cost up is never committed, so the file on disk stays the last good one.
+TEST(Divergence, CheckpointOfTheDivergingStepIsNeverCommitted) {
+  Dataset data = fixtures::synthetic_dataset(40, 6, 1, 2, 9);
+  for (int64_t i = 0; i < data.count; ++i) data.labels[static_cast<size_t>(i)] = static_cast<int32_t>(i % 2);
+  for (double rate : {0.01, 100.0}) {
+    SCOPED_TRACE(rate);
+    Model model = build_model({.preset = "logreg"}, {1, 6, 6}, data.class_names);
+    std::vector<int64_t> captured;
+    std::vector<int64_t> committed;
+    TrainCallbacks callbacks;
+    callbacks.on_checkpoint = [&](const TrainState& state) { captured.push_back(state.step); };
+    callbacks.commit_checkpoint = [&] { committed.push_back(captured.back()); };
+    const TrainOptions options{.iterations = 50, .learning_rate = rate, .allow_gram = false};
+    if (rate < 1) {
+      train(model, data, nullptr, options, callbacks);
+      EXPECT_EQ(committed, captured);
+      EXPECT_EQ(captured.size(), 50u);
+    } else {
+      EXPECT_THROW(train(model, data, nullptr, options, callbacks), DivergenceError);
+      ASSERT_GE(captured.size(), 2u);
+      EXPECT_EQ(committed, std::vector<int64_t>(captured.begin(), captured.end() - 1));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace felis

@@ -8,6 +8,7 @@
 #include "felis/data/loaders.h"
 #include "felis/error.h"
 #include "felis/io/hdf5_handle.h"
+#include "felis/io/read_in_child.h"
 
 #include <hdf5.h>
 #include <spdlog/fmt/fmt.h>
@@ -411,8 +412,12 @@ std::string choose_prefix(const Hdf5File& file, const std::string& requested) {
 namespace detail {
 
 std::vector<std::string> hdf5_split_prefixes(const std::filesystem::path& file) {
-  const auto library = hdf5::use_library();
-  return split_prefixes(open_hdf5_file(file));
+  auto read = [&] {
+    const auto library = hdf5::use_library();
+    return split_prefixes(open_hdf5_file(file));
+  };
+  read_in_child(file, read);
+  return read();
 }
 
 }  // namespace detail
@@ -427,7 +432,9 @@ bool is_hdf5_file(const std::filesystem::path& file) {
   }
 }
 
-Dataset load_hdf5_split(const std::filesystem::path& path, const std::string& prefix) {
+namespace {
+
+Dataset read_hdf5_split(const std::filesystem::path& path, const std::string& prefix) {
   const auto library = hdf5::use_library();
   const Hdf5File file = open_hdf5_file(path);
   const std::string split = choose_prefix(file, prefix);
@@ -454,6 +461,13 @@ Dataset load_hdf5_split(const std::filesystem::path& path, const std::string& pr
   }
   data.validate();
   return data;
+}
+
+}  // namespace
+
+Dataset load_hdf5_split(const std::filesystem::path& path, const std::string& prefix) {
+  read_in_child(path, [&] { read_hdf5_split(path, prefix); });
+  return read_hdf5_split(path, prefix);
 }
 
 }  // namespace felis

@@ -1,7 +1,8 @@
 // Single images of any size and channel layout, made to fit a model's input.
 //
 // The rule, applied in this order:
-//  1. decode with OpenCV imgcodecs (PNG, JPEG, BMP), keeping alpha and 16-bit depth;
+//  1. decode with OpenCV imgcodecs, keeping alpha and 16-bit depth. Only PNG, JPEG and BMP
+//     files, told by their signature, reach the decoder;
 //  2. 16-bit samples become 8-bit by round(v / 257), so 65535 maps to 255;
 //  3. an alpha channel is composited over a white background, then dropped;
 //  4. gray becomes RGB by copying it to the three channels; RGB becomes gray by the

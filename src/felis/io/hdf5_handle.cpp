@@ -4,13 +4,31 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <pthread.h>
+
 #include <memory>
 #include <mutex>
+#include <new>
 
 namespace felis::hdf5 {
 
+namespace {
+
+std::recursive_mutex library;
+
+// A fork (read_in_child) waits until no thread is inside HDF5, so that the child starts
+// with the library and its own lock free. The child's copy of the lock records the
+// parent's thread as its owner, so the child starts a fresh one.
+void lock_for_fork() { library.lock(); }
+void unlock_after_fork() { library.unlock(); }
+void renew_in_child() { new (&library) std::recursive_mutex(); }
+
+}  // namespace
+
 std::unique_lock<std::recursive_mutex> use_library() {
-  static std::recursive_mutex library;
+  static const bool fork_safe =
+      pthread_atfork(lock_for_fork, unlock_after_fork, renew_in_child) == 0;
+  (void)fork_safe;
   std::unique_lock lock(library);
   static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
   (void)silenced;

@@ -3,6 +3,7 @@
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
 #include "felis/io/hdf5_handle.h"
+#include "felis/io/read_in_child.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -302,19 +303,24 @@ Model load_model(const fs::path& path,
                             "felis train --out",
                             path.string()));
   }
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) {
-    throw Error(fmt::format("{} cannot be opened as HDF5; it is truncated or corrupt",
-                            path.string()));
-  }
-  try {
-    const uintmax_t file_bytes = fs::file_size(path);
-    Model model = read_model(file.get(), file_bytes);
-    if (extra) extra(file.get(), file_bytes, model);
-    return model;
-  } catch (const std::exception& e) {
-    throw Error(fmt::format("{}: {}", path.string(), e.what()));
-  }
+  auto read = [&] {
+    const auto library = hdf5::use_library();
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.valid()) {
+      throw Error(fmt::format("{} cannot be opened as HDF5; it is truncated or corrupt",
+                              path.string()));
+    }
+    try {
+      const uintmax_t file_bytes = fs::file_size(path);
+      Model model = read_model(file.get(), file_bytes);
+      if (extra) extra(file.get(), file_bytes, model);
+      return model;
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("{}: {}", path.string(), e.what()));
+    }
+  };
+  read_in_child(path, read);
+  return read();
 }
 
 bool is_model_file(const fs::path& path) {
@@ -322,8 +328,17 @@ bool is_model_file(const fs::path& path) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) return false;
   if (H5Fis_hdf5(path.c_str()) <= 0) return false;
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  return file.valid() && hdf5::has_attribute(file.get(), "felis_format_version");
+  auto read = [&] {
+    const auto library = hdf5::use_library();
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    return file.valid() && hdf5::has_attribute(file.get(), "felis_format_version");
+  };
+  try {
+    read_in_child(path, read);
+  } catch (const Error&) {
+    return false;  // the library crashed on it, so it is no model felis can read
+  }
+  return read();
 }
 
 }  // namespace felis

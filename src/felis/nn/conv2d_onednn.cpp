@@ -1,7 +1,6 @@
 #include "felis/nn/conv2d_onednn.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
-#include <omp.h>
 
 #ifdef __AVX512F__
 #include <immintrin.h>
@@ -10,6 +9,10 @@
 #include <algorithm>
 #include <cassert>
 #include <unordered_map>
+
+// From the OpenMP runtime that oneDNN links (GCC's libgomp). Declared here rather than
+// through <omp.h>, which clang finds only with LLVM's runtime installed.
+extern "C" void omp_set_num_threads(int threads);
 
 namespace felis::detail {
 namespace {

@@ -45,9 +45,9 @@ ImageTransform variant_transform(Perturbation perturbation, double magnitude, in
   const double sign = variant % 2 == 0 ? 1.0 : -1.0;
   switch (perturbation) {
     case Perturbation::shift: {
-      const auto [dx, dy] = shift_offsets(static_cast<int>(magnitude), variant);
-      return [dx, dy](const Image& image, int64_t) {
-        return shift(image, dx, dy, Border::reflect);
+      const auto offsets = shift_offsets(static_cast<int>(magnitude), variant);
+      return [offsets](const Image& image, int64_t) {
+        return shift(image, offsets[0], offsets[1], Border::reflect);
       };
     }
     case Perturbation::rotate:

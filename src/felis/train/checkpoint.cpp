@@ -178,8 +178,12 @@ nlohmann::json epoch_json(const EpochRecord& epoch) {
           {"elapsed_seconds", epoch.elapsed_seconds}};
 }
 
-void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json& run,
-                     const fs::path& directory) {
+std::vector<char> checkpoint_file_bytes(Model& model, const TrainState& state,
+                                        const nlohmann::json& run) {
+  return model_file_bytes(model, [&](hid_t root) { write_state(root, state, run); });
+}
+
+void write_checkpoint(const std::vector<char>& bytes, const fs::path& directory) {
   std::error_code error;
   fs::create_directories(directory, error);
   if (error || !fs::is_directory(directory)) {
@@ -189,8 +193,13 @@ void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json
                             error ? error.message() : "a file of that name exists"));
   }
   AtomicFile file(directory / kCheckpointFile);
-  file.write(model_file_bytes(model, [&](hid_t root) { write_state(root, state, run); }));
+  file.write(bytes);
   file.commit();
+}
+
+void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json& run,
+                     const fs::path& directory) {
+  write_checkpoint(checkpoint_file_bytes(model, state, run), directory);
 }
 
 Checkpoint load_checkpoint(const fs::path& directory) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <vector>
 
 namespace felis {
 
@@ -33,8 +34,13 @@ struct Checkpoint {
 // (null when not scored), "learning_rate", "images_per_second", "elapsed_seconds"}.
 nlohmann::json epoch_json(const EpochRecord& epoch);
 
-// Writes DIR/checkpoint.h5 atomically: a crash leaves the previous checkpoint whole.
-// Throws felis::Error when the directory cannot be created or the file written.
+// The checkpoint file's bytes, built in memory. Throws felis::Error if HDF5 fails.
+std::vector<char> checkpoint_file_bytes(Model& model, const TrainState& state,
+                                        const nlohmann::json& run);
+// Writes `bytes` as DIR/checkpoint.h5 atomically: a crash leaves the previous checkpoint
+// whole. Throws felis::Error when the directory cannot be created or the file written.
+void write_checkpoint(const std::vector<char>& bytes, const std::filesystem::path& directory);
+// write_checkpoint(checkpoint_file_bytes(model, state, run), directory).
 void save_checkpoint(Model& model, const TrainState& state, const nlohmann::json& run,
                      const std::filesystem::path& directory);
 

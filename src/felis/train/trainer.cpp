@@ -176,6 +176,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
         "was written; try a learning rate 100 times smaller, {}",
         steps_done, options.learning_rate, options.learning_rate / 100));
   };
+  bool checkpoint_pending = false;
   auto checkpoint = [&](int64_t steps_done) {
     if (!callbacks.on_checkpoint) return;
     check_weights(steps_done);
@@ -185,6 +186,11 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     state.train_seconds = training_seconds();
     capture_state(network, *optimizer, parameters, state);
     callbacks.on_checkpoint(state);
+    checkpoint_pending = true;
+  };
+  auto commit_checkpoint = [&] {
+    if (checkpoint_pending && callbacks.commit_checkpoint) callbacks.commit_checkpoint();
+    checkpoint_pending = false;
   };
   for (int64_t step = state.step; step < total_steps; ++step) {
     const int64_t position = step % steps_per_epoch;
@@ -218,10 +224,12 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     }
     if (step == 0) state.first_cost = cost;
     check_cost(cost, state.first_cost, step, options);
+    if (!span) check_finite_gradients(parameters, step, options.learning_rate);
+    // The weights that a pending checkpoint holds gave this step a sound cost and gradient.
+    commit_checkpoint();
     if (span) {
       span->step(optimizer->learning_rate());
     } else {
-      check_finite_gradients(parameters, step, options.learning_rate);
       clip_gradient_norm(parameters, options.clip_norm);
       optimizer->step(parameters);
     }
@@ -278,6 +286,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     }
     if (!last_step && callbacks.should_stop && callbacks.should_stop()) {
       if (!(epoch_end && epoch_number % callbacks.checkpoint_every == 0)) checkpoint(step + 1);
+      commit_checkpoint();
       result.interrupted = true;
       result.iterations = step + 1;
       result.train_seconds = training_seconds();
@@ -287,6 +296,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
   if (span) span->finish();
   // The last step's update is checked here, since no later cost would show it.
   check_weights(total_steps);
+  commit_checkpoint();
   result.iterations = total_steps;
   result.gram = span.has_value();
   result.train_seconds = training_seconds();

@@ -105,9 +105,15 @@ struct TrainCallbacks {
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(const StepRecord&)> on_step;
   // Called with the state after every checkpoint_every epochs, after the last step, and
-  // when should_stop() ends a run, while the model has that state's weights. When set,
-  // training stays on the pixels: the Gram path keeps its weights outside the model.
+  // when should_stop() ends a run, while the model has that state's weights: the callee
+  // captures the checkpoint there. When set, training stays on the pixels: the Gram path
+  // keeps its weights outside the model.
   std::function<void(const TrainState&)> on_checkpoint;
+  // Called when the checkpoint last captured is known to be good, so that it may replace
+  // the one before: once the next step's cost and gradients have passed the divergence
+  // checks, or at once after the last step or a stop. A run that diverges after a capture
+  // never commits it, and the last good checkpoint stays.
+  std::function<void()> commit_checkpoint;
   int64_t checkpoint_every = 1;  // epochs; each full-batch iteration counts as one
   // Polled after every step; true ends the run there with TrainResult::interrupted set.
   std::function<bool()> should_stop;

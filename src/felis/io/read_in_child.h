@@ -1,0 +1,32 @@
+// Reading untrusted HDF5 files behind a process boundary.
+//
+// Debian's HDF5 1.10 library can crash on a corrupt or crafted file: fuzzing felis found a
+// read through a wild pointer and an allocation of terabytes inside it (fuzz/regressions).
+// felis cannot fix the library, so each loader of an HDF5 file first runs its whole read in
+// a forked child process, and reads the file itself only once the child has finished, with
+// the data or with felis's own error. A child killed by a signal, stopped by a sanitizer or
+// still reading after child_seconds() becomes a felis::Error naming the file.
+//
+// This catches every crash and hang of the library on a file. A memory error that the
+// child survives without a trace would happen again in felis's own process: a read of a
+// file that the library misparses without crashing is guarded by felis's own checks of
+// every shape, type and size, not by the child.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+namespace felis {
+
+// Seconds the child may take for a file of `bytes`: 5, plus one per 10 MB, far more than
+// reading takes (HDF5 reads hundreds of MB a second). The library loops forever on some
+// crafted files.
+inline unsigned child_seconds(uintmax_t bytes) { return 5 + static_cast<unsigned>(bytes / 10'000'000); }
+
+// Runs `read` in a child process and waits for it. What `read` throws stays in the child,
+// since the caller runs `read` again for the result. Throws felis::Error naming `path`
+// when the child does not finish, and when the process cannot fork.
+void read_in_child(const std::filesystem::path& path, const std::function<void()>& read);
+
+}  // namespace felis
