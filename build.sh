@@ -132,7 +132,7 @@ case "$command" in
     cmake --preset asan -S "$root" >/dev/null
     cmake --build --preset asan --parallel "$(nproc)"
     ctest --preset asan --parallel "$(nproc)"
-    [ "$seconds" -eq 0 ] || "$root/fuzz/run" --build "$root/build/asan" --seconds "$seconds"
+    [ "$seconds" -eq 0 ] || "$root/fuzz/run" --build "$root/build/asan" --seconds "$seconds" --seed 1
     ;;
   bench)
     # The peers' Python libraries are Debian packages too.

@@ -62,8 +62,8 @@ void run_checkpoint(const uint8_t* data, size_t size) {
   }
 }
 
-// The single-image path of felis predict and felis info: decoding a PNG, JPEG or BMP of any
-// size and layout, then converting it to a model's input shape and to its own shape.
+// The single-image path of felis predict and felis info: a file of any kind, of which only
+// PNG, JPEG and BMP reach the decoder, converted to a model's input shape and to its own.
 void run_image(const uint8_t* data, size_t size) {
   const auto path = write_input("photo", data, size);
   try {

@@ -589,6 +589,34 @@ TEST(Image, HugeJpegRejectedBeforeDecoding) {
   expect_rejected_as_huge(file);
 }
 
+// libjpeg skips bytes that are not a marker, so the size check must look past them too.
+// The file is the one on which fuzzing found 8 such bytes hiding a 31363 x 30976 frame.
+TEST(Image, HugeJpegBehindExtraneousBytesRejected) {
+  const auto file = std::filesystem::path(FELIS_SOURCE_DIR) / "fuzz" / "regressions" / "image" /
+                    "jpeg-frame-behind-extraneous-bytes.jpg";
+  StderrCapture capture;
+  const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+  EXPECT_TRUE(contains(message, "image is 31363x30976 (W x H), more than felis's limit")) << message;
+  EXPECT_EQ(capture.text(), "");
+}
+
+// A PNG, JPEG or BMP whose header gives no size is not decoded at all.
+TEST(Image, HeaderWithoutSizeRejected) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::vector<uint8_t>>> cases = {
+      {"cut.png", {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13}},
+      {"no-frame.jpg", {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 'J', 'F', 0xff, 0xd9}},
+      {"cut.bmp", {'B', 'M', 0, 0, 0, 0}},
+  };
+  for (const auto& [name, bytes] : cases) {
+    const auto file = dir / name;
+    fixtures::write_bytes(file, bytes);
+    const std::string message = error_message([&] { load_image(file, kRgb2x2); });
+    EXPECT_TRUE(contains(message, file.string() + ": cannot be decoded as a ")) << message;
+    EXPECT_TRUE(contains(message, "its header gives no image size")) << message;
+  }
+}
+
 // Formats other than PNG, JPEG and BMP never reach OpenCV: a PGM header promising 40000 x
 // 40000 pixels, and the input on which fuzzing found Debian's DICOM decoder aborting.
 TEST(Image, OtherFormatsRejectedBeforeDecoding) {

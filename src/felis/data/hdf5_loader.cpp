@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <utility>
 
 namespace felis {
@@ -314,12 +315,20 @@ std::vector<std::string> read_variable_length_strings(const Hdf5File& file,
   H5Tset_cset(memory_type.get(), H5Tget_cset(data.type.get()));
 
   std::vector<char*> pointers(count, nullptr);
-  read_dataset(file, data, memory_type.get(), pointers.data());
+  // A read that fails part way has allocated some of the strings already, so they are
+  // freed before its error is thrown.
+  std::optional<Error> failure;
+  try {
+    read_dataset(file, data, memory_type.get(), pointers.data());
+  } catch (const Error& error) {
+    failure = error;
+  }
   std::vector<std::string> names;
   for (const char* pointer : pointers) names.emplace_back(pointer ? pointer : "");
 
   Hdf5Handle space(H5Dget_space(data.dataset.get()), H5Sclose);
   H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+  if (failure) throw *failure;
   return names;
 }
 

@@ -171,9 +171,14 @@ cv::Mat decode(const std::filesystem::path& file) {
                             file.string(),
                             detail::describe_file_start(detail::read_file_start(file, 16))));
   }
-  if (const auto size = detail::read_declared_size(file, kind)) {
-    reject_if_too_large(file, size->width, size->height);
+  // Without the size from the header, the decoder could be made to reserve gigabytes.
+  const auto size = detail::read_declared_size(file, kind);
+  if (!size) {
+    throw Error(fmt::format("{}: cannot be decoded as a {} image; its header gives no image "
+                            "size, so the file is truncated or corrupt, re-download it",
+                            file.string(), kind_name(kind)));
   }
+  reject_if_too_large(file, size->width, size->height);
 
   auto [decoded, output] = read_with_captured_stderr(file, kind);
   if (decoded.empty()) throw Error(undecodable_message(file, kind, output));

@@ -66,7 +66,11 @@ std::optional<DeclaredSize> read_jpeg_size(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   in.seekg(2);
   while (in) {
-    if (in.get() != 0xff) return std::nullopt;
+    // libjpeg skips bytes that are not a marker (it warns of "extraneous bytes"), so this
+    // scan does too: stopping there let a frame header behind them go unchecked.
+    int byte = in.get();
+    while (in && byte != 0xff) byte = in.get();
+    if (!in) return std::nullopt;
     int marker = in.get();
     while (marker == 0xff) marker = in.get();  // fill bytes before a marker
     if (marker == std::char_traits<char>::eof()) return std::nullopt;

@@ -134,11 +134,14 @@ std::vector<std::string> read_strings_attribute(hid_t object, const std::string&
   if (H5Tis_variable_str(file_type.get()) > 0) {
     Handle type = vlen_string_type();
     std::vector<char*> pointers(count, nullptr);
-    check(H5Aread(attribute.get(), type.get(), pointers.data()),
-          fmt::format("read attribute '{}'", name));
-    for (char* p : pointers) values.emplace_back(p == nullptr ? "" : p);
+    const herr_t status = H5Aread(attribute.get(), type.get(), pointers.data());
+    if (status >= 0) {
+      for (char* p : pointers) values.emplace_back(p == nullptr ? "" : p);
+    }
+    // A read that fails part way has allocated some of the strings already.
     Handle space(H5Aget_space(attribute.get()), H5Sclose);
     H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, pointers.data());
+    check(status, fmt::format("read attribute '{}'", name));
     return values;
   }
   const size_t width = H5Tget_size(file_type.get());

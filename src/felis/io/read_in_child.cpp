@@ -75,16 +75,16 @@ void read_in_child(const std::filesystem::path& path, const std::function<void()
   std::fflush(nullptr);
   const pid_t child = fork();
   if (child < 0) {
-    throw Error(fmt::format("{}: cannot start the process that reads it first: {}; free some "
-                            "memory or processes and try again",
+    throw Error(fmt::format("{}: fork failed before reading it: {}; free some memory or "
+                            "processes and try again",
                             path.string(), std::strerror(errno)));
   }
   if (child == 0) run_child(read, seconds);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) {
-      throw Error(fmt::format("{}: lost the process that reads it first: {}", path.string(),
-                              std::strerror(errno)));
+      throw Error(fmt::format("{}: waitpid failed for the process reading it: {}; try again",
+                              path.string(), std::strerror(errno)));
     }
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;

@@ -2,8 +2,8 @@
 //
 // Debian's HDF5 1.10 library can crash on a corrupt or crafted file: fuzzing felis found a
 // read through a wild pointer and an allocation of terabytes inside it (fuzz/regressions).
-// felis cannot fix the library, so each loader of an HDF5 file first runs its whole read in
-// a forked child process, and reads the file itself only once the child has finished, with
+// felis cannot fix the library. So each loader of an HDF5 file first runs its whole read in
+// a forked child process. It reads the file itself only once the child has finished, with
 // the data or with felis's own error. A child killed by a signal, stopped by a sanitizer or
 // still reading after child_seconds() becomes a felis::Error naming the file.
 //
@@ -19,9 +19,8 @@
 
 namespace felis {
 
-// Seconds the child may take for a file of `bytes`: 5, plus one per 10 MB, far more than
-// reading takes (HDF5 reads hundreds of MB a second). The library loops forever on some
-// crafted files.
+// Seconds the child may take for a file of `bytes`: 5, plus one per 10 MB. That is a
+// generous bound for a valid file, while the library loops forever on some crafted ones.
 inline unsigned child_seconds(uintmax_t bytes) { return 5 + static_cast<unsigned>(bytes / 10'000'000); }
 
 // Runs `read` in a child process and waits for it. What `read` throws stays in the child,
