@@ -326,8 +326,8 @@ std::vector<std::string> read_variable_length_strings(const Hdf5File& file,
   std::vector<std::string> names;
   for (const char* pointer : pointers) names.emplace_back(pointer ? pointer : "");
 
-  Hdf5Handle space(H5Dget_space(data.dataset.get()), H5Sclose);
-  H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+  // One by one, since H5Dvlen_reclaim needs a dataspace that a corrupt file can break.
+  for (char* pointer : pointers) H5free_memory(pointer);
   if (failure) throw *failure;
   return names;
 }

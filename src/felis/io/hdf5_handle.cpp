@@ -138,9 +138,10 @@ std::vector<std::string> read_strings_attribute(hid_t object, const std::string&
     if (status >= 0) {
       for (char* p : pointers) values.emplace_back(p == nullptr ? "" : p);
     }
-    // A read that fails part way has allocated some of the strings already.
-    Handle space(H5Aget_space(attribute.get()), H5Sclose);
-    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, pointers.data());
+    // A read that fails part way has allocated some of the strings already. They are
+    // freed one by one: H5Dvlen_reclaim would need the attribute's dataspace, which a
+    // corrupt file can make unreadable.
+    for (char* p : pointers) H5free_memory(p);
     check(status, fmt::format("read attribute '{}'", name));
     return values;
   }
