@@ -65,7 +65,7 @@ TEST(ReadInChild, CrashingFilesGetOneLineErrors) {
       {"train --data " + data.string() + " --iterations 1 --out " + out,
        data.string() + ": the HDF5 library crashed with signal 11"},
       {"info " + data.string(), data.string() + ": the HDF5 library crashed with signal 11"},
-      {"predict --model " + model.string() + " " + data.string(), model.string() + ": "},
+      {"predict --model " + model.string() + " " + data.string(), model.string()},
   };
   for (const Case& c : cases) {
     const auto r = fixtures::run_felis(dir, c.arguments);
