@@ -319,6 +319,22 @@ TEST(Hdf5, HugeShapeRejectedBeforeAllocating) {
   EXPECT_TRUE(contains(message, "more than the limit")) << message;
 }
 
+// A header promising 10^12 images of 28 x 28 is rejected from its shape alone.
+TEST(Hdf5, TrillionImagesRejected) {
+  TempDir dir;
+  const auto file = dir / "trillion.h5";
+  {
+    H5Writer writer(file);
+    writer.declare_uint8("train_set_x", {1000000000000, 28, 28});
+    writer.declare_uint8("train_set_y", {1000000000000});
+  }
+
+  const std::string message = error_message([&] { load_hdf5_split(file, "train"); });
+
+  EXPECT_TRUE(contains(message, "(1000000000000, 28, 28) would take 784000000000000 bytes"))
+      << message;
+}
+
 TEST(Hdf5, ShapeLargerThanFileRejected) {
   TempDir dir;
   const auto file = dir / "hollow.h5";
