@@ -5,6 +5,7 @@
 
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
+#include "felis/train/checkpoint.h"
 #include "felis/train/defaults.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -64,6 +65,18 @@ void check_train_arguments(const TrainArguments& args) {
   }
   if (args.checkpoint && args.checkpoint->empty()) {
     throw UsageError("--checkpoint is empty; give a directory");
+  }
+  if (args.checkpoint) {
+    // Written at the end of the run, either file would replace the checkpoint.
+    const auto checkpoint_file =
+        std::filesystem::weakly_canonical(std::filesystem::path(*args.checkpoint) / kCheckpointFile);
+    for (const auto& [option, path] : {std::pair{"--out", args.out}, std::pair{"--metrics", args.metrics}}) {
+      if (path && std::filesystem::weakly_canonical(*path) == checkpoint_file) {
+        throw UsageError(fmt::format("{} {} is the checkpoint file of --checkpoint {}; give "
+                                     "another path",
+                                     option, *path, *args.checkpoint));
+      }
+    }
   }
   Pipeline::parse(args.augment);
   if (args.optimizer) optimizer_kind_from_string(*args.optimizer);

@@ -202,6 +202,18 @@ TEST_F(CheckpointCli, ResumeWithOtherOptionsIsRejected) {
   EXPECT_EQ(fixtures::line_count(r.err), 1u) << r.err;
 }
 
+TEST_F(CheckpointCli, OutputOverTheCheckpointIsRejected) {
+  fs::create_directories(dir / "run");
+  for (const std::string option : {"--out", "--metrics"}) {
+    std::vector<std::string> arguments = {"train", "--data", data.string(), "--iterations", "1",
+                                          "--checkpoint", (dir / "run").string(), option,
+                                          (dir / "run" / "checkpoint.h5").string()};
+    const auto r = run_felis(dir, command_line(arguments));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, "is the checkpoint file of --checkpoint")) << r.err;
+  }
+}
+
 TEST_F(CheckpointCli, ResumeWithoutCheckpointIsAnError) {
   auto arguments = train_arguments((dir / "model.h5").string());
   arguments.insert(arguments.end(), {"--checkpoint", (dir / "nothing").string(), "--resume"});

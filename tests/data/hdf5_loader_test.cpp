@@ -335,6 +335,33 @@ TEST(Hdf5, TrillionImagesRejected) {
       << message;
 }
 
+// HDF5 external storage lets a dataset read any file on the machine.
+TEST(Hdf5, ExternalStorageRejected) {
+  TempDir dir;
+  fixtures::write_text(dir / "secret.txt", std::string(12, 's'));
+  const auto file = dir / "external.h5";
+  {
+    H5Writer writer(file);
+    writer.write_int64("train_set_y", {1}, {0});
+  }
+  const hid_t handle = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  const hid_t properties = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_external(properties, (dir / "secret.txt").c_str(), 0, 12);
+  const hsize_t dims[4] = {1, 2, 2, 3};
+  const hid_t space = H5Screate_simple(4, dims, nullptr);
+  H5Dclose(H5Dcreate2(handle, "train_set_x", H5T_STD_U8LE, space, H5P_DEFAULT, properties,
+                      H5P_DEFAULT));
+  H5Sclose(space);
+  H5Pclose(properties);
+  H5Fclose(handle);
+
+  const std::string message = error_message([&] { load_hdf5_split(file, "train"); });
+
+  EXPECT_TRUE(contains(message, file.string() + ": dataset 'train_set_x' keeps its data in other "
+                                                "files, which felis does not read"))
+      << message;
+}
+
 TEST(Hdf5, ShapeLargerThanFileRejected) {
   TempDir dir;
   const auto file = dir / "hollow.h5";

@@ -600,6 +600,21 @@ TEST(Image, HugeJpegBehindExtraneousBytesRejected) {
   EXPECT_EQ(capture.text(), "");
 }
 
+// libjpeg also skips FF 00, a stuffed zero, where a marker would be: the frame behind it
+// is the one it decodes.
+TEST(Image, HugeJpegBehindStuffedZeroRejected) {
+  TempDir dir;
+  const auto file = dir / "stuffed.jpg";
+  const std::vector<uint8_t> jpeg = {
+      0xff, 0xd8, 0xff, 0x00, 0x00, 0x19,                    // SOI, then FF 00 and 2 bytes
+      0xff, 0xc0, 0x00, 0x0b, 0x08, 0x7d, 0x00, 0x7d, 0x00,  // SOF0: 8-bit, 32000x32000
+      0x01, 0x01, 0x11, 0x00,                                // one component
+      0xff, 0xd9};                                           // EOI
+  fixtures::write_bytes(file, jpeg);
+
+  expect_rejected_as_huge(file);
+}
+
 // A PNG, JPEG or BMP whose header gives no size is not decoded at all.
 TEST(Image, HeaderWithoutSizeRejected) {
   TempDir dir;

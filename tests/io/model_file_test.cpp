@@ -241,5 +241,28 @@ TEST(ModelFile, RejectsFifoWithoutBlocking) {
   EXPECT_FALSE(is_model_file(fifo));
 }
 
+// Printing JSON recurses once per level, so a deep `training` attribute once crashed
+// `felis info` with a stack overflow. Nesting past 64 levels is now an error.
+TEST(ModelFile, DeeplyNestedJsonRejected) {
+  fixtures::TempDir dir;
+  const auto file = dir / "deep.h5";
+  Model model = build_model({.preset = "logreg"}, {1, 2, 2}, {"a", "b"});
+  model.training = nlohmann::json::array();
+  save_model(model, file);
+  {
+    const hid_t handle = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Adelete(handle, "training");
+    hdf5::write_string_attribute(handle, "training",
+                                 std::string(100000, '[') + std::string(100000, ']'));
+    H5Fclose(handle);
+  }
+  const std::string message = error_message([&] { load_model(file); });
+  EXPECT_TRUE(contains(message, "attribute 'training' nests JSON deeper than 64 levels")) << message;
+
+  model.training = nlohmann::json::parse(std::string(60, '[') + std::string(60, ']'));
+  save_model(model, file);
+  EXPECT_NO_THROW(load_model(file));
+}
+
 }  // namespace
 }  // namespace felis

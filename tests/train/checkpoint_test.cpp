@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -199,6 +200,21 @@ TEST(Divergence, CheckpointOfTheDivergingStepIsNeverCommitted) {
       EXPECT_EQ(committed, std::vector<int64_t>(captured.begin(), captured.end() - 1));
     }
   }
+}
+
+// A checkpoint after every epoch once added the time so far again each time, so a run of
+// 1 s reported several.
+TEST(Checkpoint, TrainingTimeCountsOnce) {
+  const Dataset data = fixtures::synthetic_dataset(200, 8, 3, 3, 5);
+  Model model = small_model(data);
+  TrainCallbacks callbacks;
+  callbacks.on_checkpoint = [](const TrainState&) {};
+  const auto start = std::chrono::steady_clock::now();
+  const TrainResult result = train(model, data, nullptr, adam_options(8), callbacks);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LE(result.train_seconds, wall);
+  ASSERT_EQ(result.epochs.size(), 8u);
+  EXPECT_LE(result.epochs.back().elapsed_seconds, wall);
 }
 
 }  // namespace

@@ -164,6 +164,11 @@ bool has_name(const Hdf5File& file, const std::string& name) {
 
 Hdf5Dataset open_dataset(const Hdf5File& file, const std::string& name) {
   Hdf5Handle dataset(H5Dopen2(file.handle.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  try {
+    hdf5::require_internal_storage(dataset.get(), name);
+  } catch (const Error& error) {
+    throw Error(fmt::format("{}: {}", file.path, error.what()));
+  }
   if (!dataset.valid()) {
     throw Error(fmt::format("{}: '{}' cannot be opened as a dataset; the file is truncated or "
                             "corrupt, re-download it",

@@ -74,6 +74,7 @@ std::optional<DeclaredSize> read_jpeg_size(const std::filesystem::path& file) {
     int marker = in.get();
     while (marker == 0xff) marker = in.get();  // fill bytes before a marker
     if (marker == std::char_traits<char>::eof()) return std::nullopt;
+    if (marker == 0x00) continue;  // a stuffed zero, which libjpeg skips as no marker
     const bool has_no_length =  // SOI, TEM, RST0-RST7
         marker == 0xd8 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7);
     if (has_no_length) continue;

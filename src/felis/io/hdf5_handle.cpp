@@ -118,6 +118,16 @@ void write_ints_attribute(hid_t object, const std::string& name,
         fmt::format("write attribute '{}'", name));
 }
 
+void require_internal_storage(hid_t dataset, const std::string& name) {
+  Handle properties(dataset < 0 ? -1 : H5Dget_create_plist(dataset), H5Pclose);
+  if (!properties.valid()) return;  // the caller reports the dataset as unreadable
+  if (H5Pget_layout(properties.get()) == H5D_VIRTUAL || H5Pget_external_count(properties.get()) != 0) {
+    throw Error(fmt::format("dataset '{}' keeps its data in other files, which felis does not "
+                            "read; the file was made to read files on this machine, do not use it",
+                            name));
+  }
+}
+
 bool has_attribute(hid_t object, const std::string& name) {
   return H5Aexists(object, name.c_str()) > 0;
 }

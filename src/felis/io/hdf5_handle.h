@@ -62,6 +62,11 @@ void write_strings_attribute(hid_t object, const std::string& name,
                              const std::vector<std::string>& values);
 void write_ints_attribute(hid_t object, const std::string& name, const std::vector<int64_t>& values);
 
+// Throws felis::Error when `dataset` keeps its data outside its file: HDF5's external
+// storage and virtual datasets read other files, so a crafted data or model file could
+// feed felis any file on the machine. A dataset id below 0 is left to the caller.
+void require_internal_storage(hid_t dataset, const std::string& name);
+
 bool has_attribute(hid_t object, const std::string& name);
 // Reads a string attribute, fixed or variable length, of at most max_bytes.
 std::string read_string_attribute(hid_t object, const std::string& name, size_t max_bytes);

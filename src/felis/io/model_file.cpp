@@ -2,6 +2,7 @@
 
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
+#include "felis/io/bounded_json.h"
 #include "felis/io/hdf5_handle.h"
 #include "felis/io/read_in_child.h"
 
@@ -83,6 +84,7 @@ void read_parameters(hid_t file, Network<T>& network) {
         throw Error(fmt::format("dataset {} is missing", name));
       }
       Handle dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+      hdf5::require_internal_storage(dataset.get(), name);
       Handle type(H5Dget_type(dataset.get()), H5Tclose);
       if (!dataset.valid() || H5Tget_class(type.get()) != H5T_FLOAT) {
         throw Error(fmt::format("dataset {} is not floating point", name));
@@ -131,6 +133,7 @@ std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t f
   }
 
   Handle dataset(H5Dopen2(file, "input_permutation", H5P_DEFAULT), H5Dclose);
+  hdf5::require_internal_storage(dataset.get(), "input_permutation");
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (!dataset.valid() || H5Tget_class(type.get()) != H5T_INTEGER) {
     throw Error("dataset input_permutation is not an integer dataset");
@@ -165,7 +168,7 @@ std::vector<int32_t> read_permutation(hid_t file, int64_t positions, uintmax_t f
 
 nlohmann::json parse_json_attribute(hid_t file, const std::string& name) {
   const std::string text = hdf5::read_string_attribute(file, name, kMaxAttributeBytes);
-  auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto value = parse_bounded_json(text, fmt::format("attribute '{}'", name));
   if (value.is_discarded()) throw Error(fmt::format("attribute '{}' is not valid JSON", name));
   return value;
 }

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +33,10 @@ namespace {
 // Exit code of a child stopped by a sanitizer's report.
 constexpr int kSanitizerExit = 99;
 
-[[noreturn]] void run_child(const std::function<void()>& read, unsigned seconds) {
+[[noreturn]] void run_child(const std::function<void()>& read, unsigned seconds, pid_t parent) {
+  // A child whose parent is killed (Ctrl-C, SIGKILL) ends too, rather than read on alone.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(0);
   // The child's crash is the parent's to report: no core file, no output, and the default
   // action for the fatal signals, in place of any handler (a fuzzer's) that would record
   // the input as a crash of its own.
@@ -73,13 +77,14 @@ void read_in_child(const std::filesystem::path& path, const std::function<void()
   const uintmax_t bytes = std::filesystem::file_size(path, error);
   const unsigned seconds = child_seconds(error ? 0 : bytes);
   std::fflush(nullptr);
+  const pid_t parent = getpid();
   const pid_t child = fork();
   if (child < 0) {
     throw Error(fmt::format("{}: fork failed before reading it: {}; free some memory or "
                             "processes and try again",
                             path.string(), std::strerror(errno)));
   }
-  if (child == 0) run_child(read, seconds);
+  if (child == 0) run_child(read, seconds, parent);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) {

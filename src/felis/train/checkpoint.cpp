@@ -2,6 +2,7 @@
 
 #include "felis/error.h"
 #include "felis/io/atomic_file.h"
+#include "felis/io/bounded_json.h"
 #include "felis/io/hdf5_handle.h"
 #include "felis/io/model_file.h"
 
@@ -76,6 +77,7 @@ Handle open_vector(hid_t file, const std::string& name, int64_t max_count, hsize
     throw Error(fmt::format("dataset {} is missing, so this is a model, not a checkpoint", path));
   }
   Handle dataset(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
+  hdf5::require_internal_storage(dataset.get(), path);
   Handle space(dataset.valid() ? H5Dget_space(dataset.get()) : -1, H5Sclose);
   if (!space.valid() || H5Sget_simple_extent_ndims(space.get()) != 1) {
     throw Error(fmt::format("dataset {} is not a 1-D array", path));
@@ -129,7 +131,7 @@ void read_state(hid_t file, uintmax_t file_bytes, int64_t parameters, TrainState
                 nlohmann::json& run) {
   const int64_t max_text = std::min<int64_t>(kMaxCheckpointStateBytes, static_cast<int64_t>(file_bytes));
   const auto bytes = read_vector<char>(file, "state", H5T_NATIVE_UINT8, max_text);
-  const auto value = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  const auto value = parse_bounded_json(std::string(bytes.begin(), bytes.end()), "checkpoint/state");
   if (value.is_discarded() || !value.is_object()) throw Error("checkpoint/state is not a JSON object");
   try {
     state.step = value.at("step").get<int64_t>();

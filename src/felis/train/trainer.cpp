@@ -168,7 +168,10 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
   }
 
   double scoring_seconds = 0.0;
-  auto training_seconds = [&] { return state.train_seconds + seconds_since(start) - scoring_seconds; };
+  // The time of the run's earlier part, when resumed. state.train_seconds changes at every
+  // checkpoint, so adding it to the time since start would count the run twice.
+  const double earlier_seconds = state.train_seconds;
+  auto training_seconds = [&] { return earlier_seconds + seconds_since(start) - scoring_seconds; };
   auto check_weights = [&](int64_t steps_done) {
     if (parameters_finite(parameters)) return;
     throw DivergenceError(fmt::format(
@@ -274,7 +277,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
       if (options.score_train) epoch.train_accuracy = accuracy(network, train, pool, permutation);
       if (test != nullptr) epoch.test_accuracy = accuracy(network, *test, pool, permutation);
       scoring_seconds += seconds_since(scoring_start);
-      epoch.elapsed_seconds = state.train_seconds + seconds_since(start);
+      epoch.elapsed_seconds = earlier_seconds + seconds_since(start);
       result.epochs.push_back(epoch);
       if (callbacks.on_epoch) callbacks.on_epoch(epoch);
     }
