@@ -13,15 +13,19 @@
 // every shape, type and size, not by the child.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 
 namespace felis {
 
-// Seconds the child may take for a file of `bytes`: 5, plus one per 10 MB. That is a
-// generous bound for a valid file, while the library loops forever on some crafted ones.
-inline unsigned child_seconds(uintmax_t bytes) { return 5 + static_cast<unsigned>(bytes / 10'000'000); }
+// Seconds the child may take for a file of `bytes`: 5, plus one per 100 KB, because the
+// library loops forever on some crafted files. A compressed file may inflate 1100-fold
+// (the data loader's limit), and a valid 2.76 MB file holding 2.46 GB of pixels took 10 s.
+inline unsigned child_seconds(uintmax_t bytes) {
+  return 5 + static_cast<unsigned>(std::min<uintmax_t>(bytes / 100'000, 1'000'000));
+}
 
 // Runs `read` in a child process and waits for it. What `read` throws stays in the child,
 // since the caller runs `read` again for the result. Throws felis::Error naming `path`
