@@ -10,18 +10,18 @@
 
 namespace felis {
 
-// Deepest nesting of arrays and objects accepted in JSON read from a file. felis writes at
-// most 4 levels; printing a value recurses once per level, so a file nesting 100,000
-// levels crashed `felis info` with a stack overflow.
+// Deepest nesting of arrays and objects accepted in JSON read from a file; felis writes a
+// few levels. Printing a value recurses once per level, so a file nesting 100,000 levels
+// crashed `felis info` with a stack overflow.
 inline constexpr int kMaxJsonDepth = 64;
 
-// Parses `text` from `what` (a name for messages), or returns a discarded value when it
-// is not valid JSON. Throws felis::Error when it nests deeper than kMaxJsonDepth.
+// Parses `text` read from `source` (its name in messages), or returns a discarded value
+// when it is not valid JSON. Throws felis::Error when it nests deeper than kMaxJsonDepth.
 template <typename Text>
-nlohmann::json parse_bounded_json(const Text& text, const std::string& what) {
+nlohmann::json parse_bounded_json(const Text& text, const std::string& source) {
   auto check_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
     if (depth > kMaxJsonDepth) {
-      throw Error(fmt::format("{} nests JSON deeper than {} levels", what, kMaxJsonDepth));
+      throw Error(fmt::format("{} nests JSON deeper than {} levels", source, kMaxJsonDepth));
     }
     return true;
   };

@@ -8,9 +8,9 @@
 // still reading after child_seconds() becomes a felis::Error naming the file.
 //
 // This catches every crash and hang of the library on a file. A memory error that the
-// child survives without a trace would happen again in felis's own process: a read of a
-// file that the library misparses without crashing is guarded by felis's own checks of
-// every shape, type and size, not by the child.
+// child survives without a trace would happen again in felis's own process. What guards a
+// file that the library misparses without crashing is felis's own check of every shape,
+// type and size, not the child.
 #pragma once
 
 #include <algorithm>
