@@ -2,7 +2,7 @@
 //
 // The rule, applied in this order:
 //  1. decode with OpenCV imgcodecs, keeping alpha and 16-bit depth. Only PNG, JPEG and BMP
-//     files, told by their signature, reach the decoder;
+//     files, identified by their signature, reach the decoder;
 //  2. 16-bit samples become 8-bit by round(v / 257), so 65535 maps to 255;
 //  3. an alpha channel is composited over a white background, then dropped;
 //  4. gray becomes RGB by copying it to the three channels; RGB becomes gray by the

@@ -228,7 +228,7 @@ TrainResult train_network(Network<T>& network, std::span<const int32_t> permutat
     if (step == 0) state.first_cost = cost;
     check_cost(cost, state.first_cost, step, options);
     if (!span) check_finite_gradients(parameters, step, options.learning_rate);
-    // The weights that a pending checkpoint holds gave this step a sound cost and gradient.
+    // The weights in a pending checkpoint gave this step a sound cost and gradient.
     commit_checkpoint();
     if (span) {
       span->step(optimizer->learning_rate());

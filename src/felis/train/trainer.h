@@ -110,9 +110,9 @@ struct TrainCallbacks {
   // keeps its weights outside the model.
   std::function<void(const TrainState&)> on_checkpoint;
   // Called when the checkpoint last captured is known to be good, so that it may replace
-  // the one before: once the next step's cost and gradients have passed the divergence
-  // checks, or at once after the last step or a stop. A run that diverges after a capture
-  // never commits it, and the last good checkpoint stays.
+  // the one before. That is once the next step's cost and gradients have passed the
+  // divergence checks, or at once after the last step or a stop. A run that diverges after
+  // a capture never commits it, and the last good checkpoint stays.
   std::function<void()> commit_checkpoint;
   int64_t checkpoint_every = 1;  // epochs; each full-batch iteration counts as one
   // Polled after every step; true ends the run there with TrainResult::interrupted set.
