@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,7 +13,7 @@
 namespace felis::fuzz {
 
 // A directory of this process's own under the temporary directory, so that fuzzers run
-// side by side do not share files.
+// side by side do not share files. It is removed when the process exits.
 inline const std::filesystem::path& scratch_directory() {
   static const std::filesystem::path directory = [] {
     const auto path = std::filesystem::temp_directory_path() /
@@ -20,6 +21,11 @@ inline const std::filesystem::path& scratch_directory() {
     std::filesystem::create_directories(path);
     return path;
   }();
+  static const bool removed_at_exit = std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }) == 0;
+  (void)removed_at_exit;
   return directory;
 }
 
